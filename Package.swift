@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Targets by concern: a pure core, one thin adapter per C library, then the
+// parts that wire them together. See docs/ARCHITECTURE.md.
+let package = Package(
+    name: "stswatch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "stswatch", targets: ["stswatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
+        .target(name: "STSCore"),
+        .executableTarget(
+            name: "stswatch",
+            dependencies: [
+                "STSCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,217 @@
+import Foundation
+
+// What the probes saw, as plain values. Adapters (DNS, libcurl) fill these in;
+// the judgement turns them into findings. Nothing here performs I/O.
+
+/// The outcome of one DNS query, keeping apart the four cases a sender must not confuse.
+public enum DNSOutcome<Record: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
+    /// The name has records of this type (after following CNAMEs).
+    case records([Record])
+    /// The name exists but has no record of this type (NOERROR/NODATA).
+    case noRecords
+    /// The name does not exist (NXDOMAIN).
+    case nameDoesNotExist
+    /// The question could not be answered: SERVFAIL, REFUSED, timeout, bogus DNSSEC.
+    case failed(reason: String)
+
+    /// The records, or an empty list for NODATA and NXDOMAIN; nil when the lookup failed.
+    public var recordsIfAnswered: [Record]? {
+        switch self {
+        case .records(let records): records
+        case .noRecords, .nameDoesNotExist: []
+        case .failed: nil
+        }
+    }
+}
+
+/// One TXT record: its character-strings in order, as sent.
+///
+/// RFC 8461 §3.1 and RFC 8460 §3 both say the strings of one record are
+/// concatenated without separators before parsing.
+public struct TXTRecord: Sendable, Hashable, Codable {
+    public var strings: [String]
+    public init(strings: [String]) { self.strings = strings }
+    public init(_ text: String) { self.strings = [text] }
+    public var text: String { strings.joined() }
+}
+
+public struct MXRecord: Sendable, Hashable, Codable {
+    public var preference: Int
+    /// The exchange host name as published (may carry a trailing dot).
+    public var exchange: String
+    public init(preference: Int, exchange: String) {
+        self.preference = preference
+        self.exchange = exchange
+    }
+}
+
+/// A certificate as the judgement needs it, parsed by a real X.509 implementation in an adapter.
+public struct CertificateInfo: Sendable, Hashable, Codable {
+    public var subject: String
+    public var issuer: String
+    /// subjectAltName dNSName entries, as in the certificate.
+    public var dnsNames: [String]
+    /// The subject's common name, kept for display only: RFC 8461 §4.2 matches on subjectAltName.
+    public var commonName: String?
+    public var notBefore: Date
+    public var notAfter: Date
+    /// SHA-256 of the DER encoding, hex, so a replaced certificate can be told from a renewed view of the same one.
+    public var sha256: String
+
+    public init(subject: String, issuer: String, dnsNames: [String], commonName: String? = nil,
+                notBefore: Date, notAfter: Date, sha256: String) {
+        self.subject = subject
+        self.issuer = issuer
+        self.dnsNames = dnsNames
+        self.commonName = commonName
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+        self.sha256 = sha256
+    }
+}
+
+/// What the TLS library said about the peer's chain, apart from the host name
+/// (which the core checks itself with ``CertificateName``).
+public struct ChainVerdict: Sendable, Hashable, Codable {
+    /// True when the chain verifies against the trust store in use.
+    public var trusted: Bool
+    /// The library's verify result code (OpenSSL's X509_V_* values; 0 is success).
+    public var code: Int
+    /// The library's text for that code, e.g. "certificate has expired".
+    public var reason: String
+    public init(trusted: Bool, code: Int, reason: String) {
+        self.trusted = trusted
+        self.code = code
+        self.reason = reason
+    }
+}
+
+/// A completed TLS handshake.
+public struct TLSSessionInfo: Sendable, Hashable, Codable {
+    public var version: String
+    public var cipher: String
+    /// Leaf first.
+    public var chain: [CertificateInfo]
+    public var verdict: ChainVerdict
+    public init(version: String, cipher: String, chain: [CertificateInfo], verdict: ChainVerdict) {
+        self.version = version
+        self.cipher = cipher
+        self.chain = chain
+        self.verdict = verdict
+    }
+    public var leaf: CertificateInfo? { chain.first }
+}
+
+/// Why fetching `https://mta-sts.DOMAIN/.well-known/mta-sts.txt` failed (RFC 8461 §3.3).
+public enum PolicyFetchFailure: Sendable, Hashable, Codable {
+    case resolve(String)
+    case connect(String)
+    case timeout(String)
+    /// The TLS handshake failed, or the certificate did not verify for the policy host.
+    case tls(String)
+    /// RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
+    case redirect(status: Int, location: String?)
+    /// Anything but 200 (RFC 8461 §3.3).
+    case httpStatus(Int)
+    /// The media type was not text/plain.
+    case mediaType(String?)
+    case bodyTooLarge(limit: Int)
+    case other(String)
+}
+
+/// The result of one policy fetch.
+public struct PolicyFetch: Sendable, Hashable, Codable {
+    public var url: String
+    /// The HTTP status when a response arrived.
+    public var httpStatus: Int?
+    public var contentType: String?
+    /// The body, when the fetch succeeded (status 200, text/plain, within the size bound).
+    public var body: String?
+    public var failure: PolicyFetchFailure?
+    /// The policy host's TLS session, when a handshake completed.
+    public var tls: TLSSessionInfo?
+    public init(url: String, httpStatus: Int? = nil, contentType: String? = nil, body: String? = nil,
+                failure: PolicyFetchFailure? = nil, tls: TLSSessionInfo? = nil) {
+        self.url = url
+        self.httpStatus = httpStatus
+        self.contentType = contentType
+        self.body = body
+        self.failure = failure
+        self.tls = tls
+    }
+}
+
+/// How an SMTP STARTTLS probe of one MX address ended.
+public enum SMTPProbeOutcome: Sendable, Hashable, Codable {
+    /// TCP connection refused, unreachable or timed out.
+    case connectFailed(String)
+    /// The server answered the greeting (or EHLO) with 4xx/5xx: it refuses or fails, which is not "no STARTTLS".
+    case refused(stage: String, reply: String)
+    /// A step did not finish in time.
+    case timeout(stage: String)
+    /// EHLO succeeded but STARTTLS was not among the extensions.
+    case starttlsNotOffered
+    /// STARTTLS was offered, but the command was rejected or the handshake failed.
+    case tlsFailed(String)
+    /// STARTTLS and the handshake succeeded.
+    case tls(TLSSessionInfo)
+}
+
+/// One STARTTLS probe of one MX host at one address.
+public struct SMTPProbe: Sendable, Hashable, Codable {
+    public var host: String
+    public var address: String
+    public var port: Int
+    /// The greeting's lines (multi-line `220-` greetings kept whole).
+    public var greeting: [String]
+    /// The EHLO reply's lines before STARTTLS.
+    public var ehlo: [String]
+    public var outcome: SMTPProbeOutcome
+    public init(host: String, address: String, port: Int = 25, greeting: [String] = [], ehlo: [String] = [],
+                outcome: SMTPProbeOutcome) {
+        self.host = host
+        self.address = address
+        self.port = port
+        self.greeting = greeting
+        self.ehlo = ehlo
+        self.outcome = outcome
+    }
+}
+
+/// Everything observed about one MX host.
+public struct MXObservation: Sendable, Hashable, Codable {
+    public var record: MXRecord
+    /// A then AAAA answers for the exchange.
+    public var ipv4: DNSOutcome<String>
+    public var ipv6: DNSOutcome<String>
+    /// One probe per address.
+    public var probes: [SMTPProbe]
+    public init(record: MXRecord, ipv4: DNSOutcome<String>, ipv6: DNSOutcome<String>, probes: [SMTPProbe]) {
+        self.record = record
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.probes = probes
+    }
+}
+
+/// Everything observed about one domain in one check.
+public struct DomainObservation: Sendable, Hashable, Codable {
+    public var domain: String
+    public var observedAt: Date
+    public var stsTXT: DNSOutcome<TXTRecord>
+    public var tlsrptTXT: DNSOutcome<TXTRecord>
+    public var mx: DNSOutcome<MXRecord>
+    /// Nil when no fetch was attempted.
+    public var policyFetch: PolicyFetch?
+    public var mxHosts: [MXObservation]
+    public init(domain: String, observedAt: Date, stsTXT: DNSOutcome<TXTRecord>, tlsrptTXT: DNSOutcome<TXTRecord>,
+                mx: DNSOutcome<MXRecord>, policyFetch: PolicyFetch?, mxHosts: [MXObservation]) {
+        self.domain = domain
+        self.observedAt = observedAt
+        self.stsTXT = stsTXT
+        self.tlsrptTXT = tlsrptTXT
+        self.mx = mx
+        self.policyFetch = policyFetch
+        self.mxHosts = mxHosts
+    }
+}

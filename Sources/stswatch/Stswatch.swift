@@ -1,0 +1,12 @@
+import ArgumentParser
+import STSCore
+
+/// The `stswatch` command: the dashboard by default, and subcommands for scripts.
+@main
+struct Stswatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stswatch",
+        abstract: "Watch MTA-STS and TLS-RPT protection of your mail domains.",
+        subcommands: []
+    )
+}
