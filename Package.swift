@@ -15,6 +15,8 @@ let package = Package(
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
         .target(name: "STSCore"),
+        // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo.
+        .target(name: "STSLab"),
         .executableTarget(
             name: "stswatch",
             dependencies: [
