@@ -128,12 +128,15 @@ private struct Judging {
         if let leaf = fetch.tls?.leaf, let verdict = fetch.tls?.verdict {
             fetchSummary.cert = certificateSummary(leaf, verdict: verdict, host: host)
         }
-        defer { summary.fetch = fetchSummary }
+        if let failure = fetch.failure {
+            (fetchSummary.result, fetchSummary.error) = describe(failure)
+        }
+        summary.fetch = fetchSummary
 
         if let failure = fetch.failure {
-            let (kind, text) = describe(failure)
-            fetchSummary.result = kind
-            fetchSummary.error = text
+            // Without a TXT record senders never fetch, so a missing policy host costs nothing more.
+            if record == .absent { return (summary, nil) }
+            let text = describe(failure).1
             if case .tls = failure {
                 add(.stsWebPKIInvalid, cost, host, "policy host certificate is not valid for \(host): \(text)"
                     + (intended ? "; senders cannot fetch the policy, so mail is not protected" : ""))
@@ -169,9 +172,6 @@ private struct Judging {
         }
         if policy.mode != .none && policy.maxAge < settings.shortMaxAge {
             add(.stsMaxAgeShort, .info, domain, "max_age \(policy.maxAge) s is under a day; RFC 8461 recommends weeks, so senders forget the policy quickly")
-        }
-        if !intended, case .records = o.stsTXT, record == .absent {
-            add(.stsPolicyWithoutTxt, .warn, host, "a valid policy is published but no TXT record announces it")
         }
         if let previous, let id = record.record?.id, previous.stsID == id,
            let old = previous.policy, old != policy {
