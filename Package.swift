@@ -15,6 +15,9 @@ let package = Package(
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
         .target(name: "STSCore"),
+        // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "STSGzip", dependencies: ["CZlib"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -23,6 +26,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+        .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
