@@ -247,7 +247,7 @@ struct ReportReader {
             value = number
         case .number(let number)?:
             guard number.rounded() == number, let exact = Int(exactly: number) else {
-                note("\(label): \(key) \(number) is not a whole number; ignored")
+                note("\(label): \(key) \(number) is not a whole number in range; ignored")
                 return nil
             }
             note("\(label): \(key) given as \(number), not an integer")
