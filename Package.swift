@@ -17,6 +17,9 @@ let package = Package(
         .target(name: "STSCore"),
         // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo.
         .target(name: "STSLab"),
+        // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "STSGzip", dependencies: ["CZlib"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -25,6 +28,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+        .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
