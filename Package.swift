@@ -24,10 +24,13 @@ let package = Package(
             name: "stswatch",
             dependencies: [
                 "STSCore",
+                "STSGzip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+        // Runs the real binary: depends on it so `swift build --build-tests` builds it.
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -33,8 +33,8 @@ public struct STSRecord: Sendable, Hashable, Codable {
             case .missingID: "the required \"id\" field is missing"
             case .duplicateID: "the \"id\" field appears more than once"
             case .badID(let id):
-                "id \"\(id)\" must be 1 to 32 letters and digits (RFC 8461 §3.1); it has \(id.count) characters"
-                    + (id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } ? "" : " and others than letters and digits")
+                "id \"\(id)\" must be 1 to 32 letters and digits (RFC 8461 §3.1)"
+                    + (id.utf8.allSatisfy(DomainName.isLetterOrDigit) ? "; it has \(id.utf8.count) characters" : "; it has other characters")
             }
         }
     }
