@@ -17,6 +17,8 @@ let package = Package(
         .target(name: "STSCore"),
         // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo.
         .target(name: "STSLab"),
+        // Runs the probes for many domains (shared, polite MX probing) and feeds the judgement.
+        .target(name: "STSCheck", dependencies: ["STSCore"]),
         // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "STSGzip", dependencies: ["CZlib"]),
