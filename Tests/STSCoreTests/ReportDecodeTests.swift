@@ -32,6 +32,9 @@ func decode(_ text: String, limits: ReportLimits = .default) throws(ReportError)
         ("", "empty"),
         ("report-id: r", "not JSON"),
         ("{\"report-id\" \"r\", \"policies\": []}", "missing colon"),
+        ("{\"report-id\": \"\\ud800\", \"policies\": []}", "lone surrogate"),
+        ("{\"report-id\": \"r\", \"policies\": []} trailing", "trailing text"),
+        ("NaN", "not a JSON value"),
         ("{\"report-id\": 'r', \"policies\": []}", "single quotes"),
     ])
     func notJSON(text: String, why: String) {
@@ -123,10 +126,14 @@ func decode(_ text: String, limits: ReportLimits = .default) throws(ReportError)
     /// Session counts: what is read, and the oddity noted.
     @Test(arguments: [
         ("7", 7 as Int?, nil as String?),
+        // 0 and 1 must not be mistaken for booleans (Foundation boxes both as NSNumber).
+        ("0", 0, nil),
+        ("1", 1, nil),
+        ("false", nil, "policy 1: summary: total-successful-session-count: expected a number, found a boolean; ignored"),
         ("\"7\"", 7, "policy 1: summary: total-successful-session-count given as a string"),
-        // Foundation's JSON decoder reads 7.0 as the integer 7; the difference is lost before we see it.
-        ("7.0", 7, nil),
-        ("7.5e1", 75, nil),
+        ("7.0", 7, "policy 1: summary: total-successful-session-count given as 7.0, not an integer"),
+        ("7.5e1", 75, "policy 1: summary: total-successful-session-count given as 75.0, not an integer"),
+        ("18446744073709551615", nil, "policy 1: summary: total-successful-session-count 1.8446744073709552e+19 is not a whole number in range; ignored"),
         ("2.5", nil, "policy 1: summary: total-successful-session-count 2.5 is not a whole number in range; ignored"),
         ("1e30", nil, "policy 1: summary: total-successful-session-count 1e+30 is not a whole number in range; ignored"),
         ("-3", -3, "policy 1: summary: total-successful-session-count is negative (-3)"),
