@@ -58,12 +58,15 @@ extension TLSReport {
     public static func decode(_ data: Data, limits: ReportLimits = .default) throws(ReportError) -> ReportDecodeResult {
         guard data.count <= limits.maxBytes else { throw .tooLarge(size: data.count, limit: limits.maxBytes) }
         try checkDepth(data, limit: limits.maxDepth)
-        let value: JSONValue
+        // JSONSerialization rather than JSONDecoder: about five times faster on a 16 MB
+        // report, and the tree is walked by hand anyway.
+        let parsed: Any
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
+            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             throw .notJSON(Self.describe(error))
         }
+        guard let value = JSONValue(foundation: parsed) else { throw .notJSON("unexpected value \(type(of: parsed))") }
         return try ReportReader.read(value)
     }
 
@@ -75,10 +78,15 @@ extension TLSReport {
 
     /// Fails when arrays and objects nest deeper than `limit`, before a recursive parser sees them.
     static func checkDepth(_ data: Data, limit: Int) throws(ReportError) {
+        let result: ReportError? = data.withUnsafeBytes { raw in checkDepth(raw, limit: limit) }
+        if let result { throw result }
+    }
+
+    private static func checkDepth(_ bytes: UnsafeRawBufferPointer, limit: Int) -> ReportError? {
         var depth = 0
         var inString = false
         var escaped = false
-        for (offset, byte) in data.enumerated() {
+        for (offset, byte) in bytes.enumerated() {
             if inString {
                 if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
                 continue
@@ -87,14 +95,16 @@ extension TLSReport {
             case UInt8(ascii: "\""): inString = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
-                if depth > limit { throw .tooDeep(limit: limit, offset: offset) }
+                if depth > limit { return .tooDeep(limit: limit, offset: offset) }
             case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
             default: break
             }
         }
+        return nil
     }
 
     private static func describe(_ error: any Error) -> String {
+        if let debug = (error as NSError).userInfo["NSDebugDescription"] as? String { return debug }
         guard let decoding = error as? DecodingError else { return String(describing: error) }
         switch decoding {
         case .dataCorrupted(let context):
@@ -138,6 +148,45 @@ enum JSONValue: Sendable, Hashable, Decodable {
             self = .array(value)
         } else {
             self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// Converts what JSONSerialization returns; nil for anything it should not have returned.
+    ///
+    /// Recursion is bounded: ``TLSReport/checkDepth(_:limit:)`` ran first.
+    init?(foundation value: Any) {
+        // Most common first: on Linux every failed `as?` to a collection type is a slow bridging attempt.
+        if let text = value as? String {
+            self = .string(text)
+        } else if let object = value as? [String: Any] {
+            var values: [String: JSONValue] = [:]
+            values.reserveCapacity(object.count)
+            for (key, element) in object {
+                guard let converted = JSONValue(foundation: element) else { return nil }
+                values[key] = converted
+            }
+            self = .object(values)
+        } else if let number = value as? NSNumber {
+            // JSONSerialization boxes booleans as NSNumber too; only they carry the `char`
+            // type code ('c'). Numbers written with a fraction or exponent are doubles ('d').
+            switch String(cString: number.objCType) {
+            case "c": self = .bool(number.boolValue)
+            case "d", "f": self = .number(number.doubleValue)
+            case "Q" where number.uint64Value > UInt64(Int.max): self = .number(number.doubleValue)
+            default: self = .integer(number.intValue)
+            }
+        } else if let array = value as? [Any] {
+            var values: [JSONValue] = []
+            values.reserveCapacity(array.count)
+            for element in array {
+                guard let converted = JSONValue(foundation: element) else { return nil }
+                values.append(converted)
+            }
+            self = .array(values)
+        } else if value is NSNull {
+            self = .null
+        } else {
+            return nil
         }
     }
 
