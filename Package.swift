@@ -18,14 +18,23 @@ let package = Package(
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
         .target(name: "STSCore"),
+        // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo.
+        .target(name: "STSLab"),
+        // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "STSGzip", dependencies: ["CZlib"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
                 "STSCore",
+                "STSGzip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+        // Runs the real binary: depends on it so `swift build --build-tests` builds it.
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch"]),
+        .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),
         // Policy fetch over HTTPS and the SMTP STARTTLS probe.
@@ -40,7 +49,7 @@ let package = Package(
         .testTarget(
             name: "STSCurlTests",
             dependencies: [
-                "STSCurl", "STSCore",
+                "STSCurl", "STSCore", "STSLab",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
