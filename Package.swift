@@ -46,6 +46,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Prints latency and throughput of the libcurl adapters against the lab's bench domains.
+        .executableTarget(name: "stscurl-bench", dependencies: ["STSCurl", "STSCore", "STSLab"]),
         .testTarget(
             name: "STSCurlTests",
             dependencies: [

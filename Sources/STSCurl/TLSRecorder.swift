@@ -100,3 +100,17 @@ extension CertificateInfo {
         }
     }
 }
+
+/// OpenSSL verify results that ``ChainVerdict/code`` commonly carries, read from OpenSSL's headers
+/// so callers and tests need not repeat C constants.
+public enum OpenSSLVerifyCode {
+    public static let ok = Int(X509_V_OK)
+    public static let certificateExpired = Int(X509_V_ERR_CERT_HAS_EXPIRED)
+    public static let certificateNotYetValid = Int(X509_V_ERR_CERT_NOT_YET_VALID)
+    /// The leaf is self-signed and not a trust anchor.
+    public static let selfSignedLeaf = Int(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
+    /// The chain ends in a self-signed certificate that is not a trust anchor.
+    public static let selfSignedInChain = Int(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+    /// The issuer of a certificate in the chain was neither sent nor trusted.
+    public static let unknownIssuer = Int(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
+}

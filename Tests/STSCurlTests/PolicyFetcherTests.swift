@@ -81,6 +81,7 @@ struct PolicyFetcherTests {
         let tls = try #require(fetch.tls)
         #expect(tls.verdict.trusted == false)
         #expect(tls.verdict.reason == "unable to get local issuer certificate")
+        #expect(tls.verdict.code == OpenSSLVerifyCode.unknownIssuer)
         #expect(tls.leaf?.issuer.contains("untrusted test CA") == true)
         #expect(fetch.httpStatus == nil)
         #expect(fetch.body == nil)
@@ -110,6 +111,7 @@ struct PolicyFetcherTests {
         #expect(reason.contains("certificate has expired"))
         let tls = try #require(fetch.tls)
         #expect(tls.verdict.reason == "certificate has expired")
+        #expect(tls.verdict.code == OpenSSLVerifyCode.certificateExpired)
         #expect(tls.verdict.trusted == false)
         #expect(try #require(tls.leaf).notAfter < Date())
     }

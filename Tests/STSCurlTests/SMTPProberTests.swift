@@ -121,6 +121,7 @@ struct SMTPProberTests {
         let tls = try #require(session(probe))
         #expect(tls.verdict.trusted == false)
         #expect(tls.verdict.reason == "self-signed certificate")
+        #expect(tls.verdict.code == OpenSSLVerifyCode.selfSignedLeaf)
         #expect(tls.chain.count == 1)
         #expect(tls.leaf?.sha256 == lab.selfSigned.leafDER.sha256Hex)
         #expect(tls.leaf?.subject == tls.leaf?.issuer)
@@ -132,7 +133,7 @@ struct SMTPProberTests {
             .probe(host: "mx.clean.test", address: TestLab.address)
         let tls = try #require(session(probe))
         #expect(tls.verdict.trusted == false)
-        #expect(tls.verdict.code != 0)
+        #expect(tls.verdict.code == OpenSSLVerifyCode.selfSignedInChain)
     }
 
     @Test func unreadableCAFileIsReported() async throws {
