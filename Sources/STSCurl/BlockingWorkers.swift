@@ -104,6 +104,15 @@ public final class BlockingWorkers: Sendable {
     }
 }
 
+/// Initialises libcurl (and through it OpenSSL) for the process.
+///
+/// Call it from `main` before starting other threads: `curl_global_init` is only
+/// documented thread-safe on builds that report CURL_VERSION_THREADSAFE (Debian's
+/// 7.88 does). The adapters also call it lazily, before their first thread starts.
+public func initializeLibcurl() {
+    CurlGlobal.ensureInitialized()
+}
+
 /// `curl_global_init`, run exactly once before any transfer thread starts.
 enum CurlGlobal {
     private static let initialized: Bool = {

@@ -13,6 +13,9 @@ final class EasyHandle {
     let raw: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
+    /// Objects curl holds raw pointers to (callback contexts, the TLS record): released only after
+    /// curl_easy_cleanup, so no callback can see a freed context whatever order locals die in.
+    private var attached: [AnyObject] = []
 
     init() throws(SetupError) {
         CurlGlobal.ensureInitialized()
@@ -71,6 +74,15 @@ final class EasyHandle {
     func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?, _ name: String) throws(SetupError) {
         try check(stsc_setopt_pointer(raw, option, pointer), name)
     }
+
+    /// Passes `context` to curl as a callback's user pointer and keeps it alive as long as the handle.
+    func set(_ option: CURLoption, context: AnyObject, _ name: String) throws(SetupError) {
+        attached.append(context)
+        try set(option, pointer: Unmanaged.passUnretained(context).toOpaque(), name)
+    }
+
+    /// Keeps `object` alive until after curl_easy_cleanup.
+    func attach(_ object: AnyObject) { attached.append(object) }
 
     func long(_ info: CURLINFO) -> Int {
         var value = 0

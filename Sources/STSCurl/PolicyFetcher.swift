@@ -95,13 +95,13 @@ public struct PolicyFetcher: Sendable {
             // MAXFILESIZE acts on Content-Length; the write callback bounds the rest.
             try handle.set(CURLOPT_MAXFILESIZE, configuration.maxBodySize, "MAXFILESIZE")
             try handle.set(CURLOPT_USERAGENT, configuration.userAgent, "USERAGENT")
-            try handle.set(CURLOPT_WRITEDATA, pointer: Unmanaged.passUnretained(transfer).toOpaque(), "WRITEDATA")
+            try handle.set(CURLOPT_WRITEDATA, context: transfer, "WRITEDATA")
             try handle.check(stsc_setopt_write(handle.raw, CURLOPT_WRITEFUNCTION, policyWrite), "WRITEFUNCTION")
         } catch {
             return PolicyFetch(url: url, failure: .other("\(host): \(error)"))
         }
 
-        let code = withExtendedLifetime(transfer) { curl_easy_perform(handle.raw) }
+        let code = curl_easy_perform(handle.raw)
         let status = handle.long(CURLINFO_RESPONSE_CODE)
         let contentType = handle.string(CURLINFO_CONTENT_TYPE)
         var fetch = PolicyFetch(url: url, httpStatus: status == 0 ? nil : status, contentType: contentType,

@@ -94,13 +94,13 @@ public struct SMTPProber: Sendable {
             try handle.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, replySeconds, "SERVER_RESPONSE_TIMEOUT")
             try handle.set(CURLOPT_VERBOSE, 1, "VERBOSE")
             try handle.check(stsc_setopt_debug(handle.raw, smtpDebug), "DEBUGFUNCTION")
-            try handle.set(CURLOPT_DEBUGDATA, pointer: Unmanaged.passUnretained(transcript).toOpaque(), "DEBUGDATA")
+            try handle.set(CURLOPT_DEBUGDATA, context: transcript, "DEBUGDATA")
         } catch {
             return result(.connectFailed("\(place): \(error)"))
         }
 
         let started = ContinuousClock.now
-        let code = withExtendedLifetime(transcript) { curl_easy_perform(handle.raw) }
+        let code = curl_easy_perform(handle.raw)
         let connected = handle.long(CURLINFO_LOCAL_PORT) != 0 || transcript.receivedAnything
         let message = handle.message(for: code)
 

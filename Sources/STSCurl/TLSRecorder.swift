@@ -30,6 +30,7 @@ final class TLSRecorder {
     }
 
     func install(on handle: EasyHandle) throws(EasyHandle.SetupError) {
+        handle.attach(self)
         try handle.check(stsc_install_tls_recorder(handle.raw, record), "SSL_CTX_FUNCTION")
     }
 
