@@ -11,6 +11,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
@@ -34,6 +37,30 @@ let package = Package(
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
         .testTarget(name: "StswatchCLITests", dependencies: ["stswatch"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
+        // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
+        .systemLibrary(name: "CCurl"),
+        // Policy fetch over HTTPS and the SMTP STARTTLS probe.
+        .target(
+            name: "STSCurl",
+            dependencies: [
+                "STSCore", "CCurl",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Prints latency and throughput of the libcurl adapters against the lab's bench domains.
+        .executableTarget(name: "stscurl-bench", dependencies: ["STSCurl", "STSCore", "STSLab"]),
+        .testTarget(
+            name: "STSCurlTests",
+            dependencies: [
+                "STSCurl", "STSCore", "STSLab",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // Scripted loopback servers the tests start; run with python3, not built.
+            exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
