@@ -15,6 +15,10 @@ let package = Package(
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
         .target(name: "STSCore"),
+        // libunbound, imported only by STSDNS.
+        .systemLibrary(name: "CUnbound", path: "Sources/CUnbound"),
+        // The DNS adapter: TXT, MX, A and AAAA lookups on libunbound, answered as DNSOutcome.
+        .target(name: "STSDNS", dependencies: ["STSCore", "CUnbound"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -23,6 +27,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+        .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
