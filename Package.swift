@@ -25,6 +25,10 @@ let package = Package(
         // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "STSGzip", dependencies: ["CZlib"]),
+        // libunbound, imported only by STSDNS.
+        .systemLibrary(name: "CUnbound", path: "Sources/CUnbound"),
+        // The DNS adapter: TXT, MX, A and AAAA lookups on libunbound, answered as DNSOutcome.
+        .target(name: "STSDNS", dependencies: ["STSCore", "CUnbound"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -61,6 +65,7 @@ let package = Package(
             // Scripted loopback servers the tests start; run with python3, not built.
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,149 @@
+import Foundation
+import Synchronization
+
+/// A real authoritative DNS server (NSD) on a loopback address, serving zones the test writes.
+///
+/// NSD runs under a small shell guard that also stops it when this test process
+/// disappears, so a crashed test run leaves no server behind.
+final class NSDServer: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let address: String
+    let port: Int
+    let directory: URL
+    private let process: Mutex<Process?>
+
+    /// `ADDRESS:PORT`, the form the resolver and the lab manifest use.
+    var upstream: String { "\(address):\(port)" }
+
+    /// Addresses 127.66.P.N: P from our PID, N counting up, so parallel tests and
+    /// parallel runs by other engineers do not collide (the lab uses 127.77.x).
+    private static let counter = Atomic<Int>(10)
+    static func freshAddress() -> String {
+        let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return "127.66.\(Int(getpid()) % 200 + 20).\(n)"
+    }
+
+    /// Starts NSD with `zones` (name → zone file text). A zone whose text is nil is
+    /// configured with a file that does not parse, so NSD answers SERVFAIL for it.
+    init(zones: [String: String?], port: Int = 5300, readyWithin seconds: Double = 15) throws {
+        address = Self.freshAddress()
+        self.port = port
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("stswatch-nsd-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let dir = directory.path
+
+        var config = """
+        server:
+          ip-address: \(address)@\(port)
+          username: ""
+          chroot: ""
+          database: ""
+          zonesdir: "\(dir)"
+          pidfile: "\(dir)/nsd.pid"
+          xfrdfile: "\(dir)/xfrd.state"
+          zonelistfile: "\(dir)/zone.list"
+          xfrdir: "\(dir)"
+          logfile: "\(dir)/nsd.log"
+          server-count: 1
+          tcp-count: 200
+          verbosity: 1
+          # The default response rate limit drops answers under a burst of queries.
+          rrl-ratelimit: 0
+        remote-control:
+          control-enable: no
+
+        """
+        for (name, text) in zones.sorted(by: { $0.key < $1.key }) {
+            let file = "\(name).zone"
+            try (text ?? "this is not a zone file !!!\n").write(
+                toFile: "\(dir)/\(file)", atomically: true, encoding: .utf8)
+            config += "zone:\n  name: \"\(name)\"\n  zonefile: \"\(file)\"\n"
+        }
+        try config.write(toFile: "\(dir)/nsd.conf", atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: "\(dir)/nsd.log", contents: nil)
+
+        let guardScript = """
+        nsd -d -c "$1" & child=$!
+        trap 'kill $child 2>/dev/null; wait $child; exit 0' TERM INT
+        while kill -0 "$2" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5 & wait $!; done
+        kill $child 2>/dev/null; wait $child
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", guardScript, "nsd-guard", "\(dir)/nsd.conf", String(getpid())]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "\(dir)/nsd.log")
+        self.process = Mutex(process)
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let log = (try? String(contentsOfFile: "\(dir)/nsd.log", encoding: .utf8)) ?? ""
+            if log.contains("nsd started") { break }
+            if !process.isRunning || Date() > deadline {
+                stop()
+                throw Failure(description: "NSD on \(address)@\(port) did not start within \(seconds) s:\n\(log)")
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        process.withLock { slot in
+            guard let process = slot else { return }
+            slot = nil
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A loopback DNS "server" that takes queries over UDP and TCP and never answers.
+///
+/// TCP matters: after UDP timeouts a resolver may retry over TCP, and a refused
+/// connection would turn the timeout into a quick SERVFAIL.
+final class SilentServer: Sendable {
+    let address: String
+    let port: Int
+    private let sockets: [Int32]
+
+    var upstream: String { "\(address):\(port)" }
+
+    init(port: Int = 5300) throws {
+        address = NSDServer.freshAddress()
+        self.port = port
+        var opened: [Int32] = []
+        for kind in [Int32(SOCK_DGRAM.rawValue), Int32(SOCK_STREAM.rawValue)] {
+            let fd = socket(AF_INET, kind, 0)
+            guard fd >= 0 else { throw NSDServer.Failure(description: "socket: errno \(errno)") }
+            opened.append(fd)
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET, address, &sin.sin_addr)
+            let bound = withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                opened.forEach { close($0) }
+                throw NSDServer.Failure(description: "bind \(address):\(port): errno \(errno)")
+            }
+            if kind == Int32(SOCK_STREAM.rawValue) { _ = listen(fd, 128) }
+        }
+        sockets = opened
+    }
+
+    deinit { sockets.forEach { close($0) } }
+}
