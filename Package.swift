@@ -21,7 +21,7 @@ let package = Package(
         // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo.
         .target(name: "STSLab"),
         // Runs the probes for many domains (shared, polite MX probing) and feeds the judgement.
-        .target(name: "STSCheck", dependencies: ["STSCore"]),
+        .target(name: "STSCheck", dependencies: ["STSCore", "STSDNS", "STSCurl"]),
         // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "STSGzip", dependencies: ["CZlib"]),
@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 "STSCore",
                 "STSGzip",
+                "STSCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +67,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore"]),
+        .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -244,11 +244,21 @@ private struct Judging {
             add(.mxMissing, .crit, domain, "the domain does not exist (NXDOMAIN): no mail can be delivered")
             return []
         case .noRecords:
-            add(.mxMissing, .warn, domain, "no MX records: senders fall back to the domain's own address, which an MTA-STS policy must then list")
+            // RFC 5321 §5.1 implicit MX: senders deliver to the domain itself, which the policy must cover.
+            if let policy, policy.mode != .none, !policy.covers(host: domain) {
+                let enforced = effectiveMode == .enforce
+                add(.mxMissing, enforced ? .crit : .warn, domain,
+                    "no MX records, so senders deliver to \(domain) itself (implicit MX), which no mx pattern of the policy covers"
+                        + (enforced ? ": senders that honour MTA-STS will refuse to deliver" : ""))
+            } else {
+                add(.mxMissing, .warn, domain, "no MX records: senders fall back to the domain's own address (implicit MX)")
+            }
             return []
         case .records(let records):
             if records.count == 1, DomainName.canonical(records[0].exchange).isEmpty || records[0].exchange == "." {
-                add(.mxNullMX, .info, domain, "null MX (RFC 7505): the domain accepts no mail")
+                add(.mxNullMX, .info, domain, "null MX (RFC 7505): the domain accepts no mail, so it needs neither MTA-STS nor TLS-RPT")
+                // Protection of mail that is never accepted costs nothing when absent.
+                findings.removeAll { $0.code == .stsTxtMissing || $0.code == .tlsrptTxtMissing }
                 return []
             }
         }

@@ -128,6 +128,20 @@ public final class Lab: Sendable {
 
     deinit { stop() }
 
+    /// One lab per process, started on first use, for every test suite that needs it.
+    ///
+    /// Its prefix (127.140–127.199, by process id) keeps it away from the default 127.77 of a lab
+    /// started by hand and from a lab of a previous run that is still shutting down.
+    public static let shared: Result<Lab, LabError> = Result { () throws(LabError) in
+        do {
+            return try Lab.start(prefix: "127.\(140 + getpid() % 60)")
+        } catch let error as LabError {
+            throw error
+        } catch {
+            throw LabError.badManifest(path: "lab", reason: "\(error)")
+        }
+    }
+
     /// Stops every server of the lab and waits for it to exit.
     public func stop() {
         process.withLock { p in

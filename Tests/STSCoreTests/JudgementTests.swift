@@ -90,7 +90,7 @@ struct ObservationBuilder {
         ("no TLS-RPT", { @Sendable (b: inout ObservationBuilder) in b.tlsrptTXT = .noRecords }, "tlsrpt-txt-missing", .warn, .warn),
         ("bad TLS-RPT", { @Sendable (b: inout ObservationBuilder) in b.tlsrptTXT = .records([TXTRecord("v=TLSRPTv1; rua=ftp://x.example")]) }, "tlsrpt-txt-invalid", .warn, .warn),
         ("two TLS-RPT", { @Sendable (b: inout ObservationBuilder) in b.tlsrptTXT = .records([TXTRecord("v=TLSRPTv1; rua=mailto:a@x.example"), TXTRecord("v=TLSRPTv1; rua=mailto:b@x.example")]) }, "tlsrpt-txt-multiple", .warn, .warn),
-        ("no MX", { @Sendable (b: inout ObservationBuilder) in b.mx = []; b.mxLookup = .noRecords }, "mx-missing", .warn, .warn),
+        ("no MX", { @Sendable (b: inout ObservationBuilder) in b.mx = []; b.mxLookup = .noRecords }, "mx-missing", .crit, .crit),
         ("domain gone", { @Sendable (b: inout ObservationBuilder) in b.mx = []; b.mxLookup = .nameDoesNotExist }, "mx-missing", .crit, .crit),
         ("MX lookup failed", { @Sendable (b: inout ObservationBuilder) in b.mx = []; b.mxLookup = .failed(reason: "timed out") }, "dns-error", .warn, .unknown),
         ("one MX without address", { @Sendable (b: inout ObservationBuilder) in b.unresolved = ["a.mail.example.com"] }, "mx-resolve-error", .warn, .warn),
@@ -200,5 +200,35 @@ struct ObservationBuilder {
         b.stsTXT = .noRecords
         let a = Judge.assess(b.build())
         #expect(a.findings.first { $0.code == .stsTxtMissing }?.message.contains("though a policy is published") == true)
+    }
+}
+
+@Suite struct ImplicitAndNullMXTests {
+    @Test func implicitMXNotCoveredUnderEnforceIsCritical() {
+        var b = ObservationBuilder()
+        b.mx = []
+        b.mxLookup = .noRecords
+        let a = Judge.assess(b.build())
+        #expect(a.findings.first { $0.code == .mxMissing }?.severity == .crit)
+    }
+
+    @Test func implicitMXCoveredIsOnlyAWarning() {
+        var b = ObservationBuilder()
+        b.mx = []
+        b.mxLookup = .noRecords
+        b.policyBody = "version: STSv1\nmode: enforce\nmx: example.com\nmax_age: 604800\n"
+        let a = Judge.assess(b.build())
+        #expect(a.findings.first { $0.code == .mxMissing }?.severity == .warn)
+    }
+
+    @Test func nullMXNeedsNoProtection() {
+        var b = ObservationBuilder()
+        b.mx = []
+        b.mxLookup = .records([MXRecord(preference: 0, exchange: ".")])
+        b.stsTXT = .nameDoesNotExist
+        b.tlsrptTXT = .nameDoesNotExist
+        let a = Judge.assess(b.build())
+        #expect(a.findings.map(\.code) == [.mxNullMX])
+        #expect(a.status == .ok)
     }
 }

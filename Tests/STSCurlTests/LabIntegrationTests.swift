@@ -11,14 +11,7 @@ import Testing
 /// not part of this target, and the prober must be handed addresses anyway.
 @Suite(.timeLimit(.minutes(2)))
 struct LabIntegrationTests {
-    /// Started once per test process on a prefix of its own (127.140–127.199 by process id), away from the
-    /// default 127.77 and the unit lab's 127.66: a lab from a previous run takes a few seconds to go after
-    /// its parent exits, and must not make the next run fail to bind.
-    static let lab: Result<Lab, LabError> = Result { () throws(LabError) in
-        do { return try Lab.start(prefix: "127.\(140 + getpid() % 60)") } catch let error as LabError { throw error } catch {
-            throw LabError.badManifest(path: "lab", reason: "\(error)")
-        }
-    }
+    static var lab: Result<Lab, LabError> { Lab.shared }
 
     func addresses(_ name: String, _ lab: Lab) throws -> [String] {
         let parts = lab.manifest.resolver.split(separator: ":")
