@@ -350,7 +350,8 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
                "(wildcard certificate)", "ok", [],
                mx=[MXServer("a.mail.wild.test", cert=wild_cert), MXServer("b.mail.wild.test", cert=wild_cert)],
                policy_mx=["*.mail.wild.test"])
-    b.scenario("Mixed-Case.test", "mixed-case names: MX 'MX1.Mixed-Case.TEST.', policy 'mx: mx1.MIXED-case.test'",
+    b.scenario("Mixed-Case.test", "mixed-case names: the domain as given and the policy's 'mx: mx1.MIXED-case.test' "
+               "(NSD answers the MX rdata in lower case)",
                "ok", [], mx=[MXServer("mx1.mixed-case.test")], mx_records=[(10, "MX1.Mixed-Case.TEST.")],
                policy_mx=["mx1.MIXED-case.test"])
     b.scenario("trailing-dot.test.", "the domain is given with a trailing dot", "ok", [])
