@@ -270,6 +270,19 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
     b.scenario("policy-invalid.test", "policy lacks max_age", "crit", ["sts-policy-invalid"],
                policy=PolicyHost(names=["mta-sts.policy-invalid.test"],
                                  body=policy_text("enforce", ["mx1.policy-invalid.test"], max_age=None)))
+    b.scenario("max-age-short.test", "policy max_age is 3600 (one hour)", "warn", ["sts-max-age-short"],
+               policy=PolicyHost(names=["mta-sts.max-age-short.test"],
+                                 body=policy_text("enforce", ["mx1.max-age-short.test"], max_age=3600)))
+    b.scenario("mx-pattern-unused.test", "policy also lists old-mx.mx-pattern-unused.test, which no MX record names",
+               "ok", ["sts-mx-pattern-unused"],
+               policy_mx=["mx1.mx-pattern-unused.test", "old-mx.mx-pattern-unused.test"])
+    b.scenario("policy-no-txt.test", "a policy is served at mta-sts.policy-no-txt.test but there is no _mta-sts TXT",
+               "warn", ["sts-txt-missing", "sts-policy-without-txt"], sts=[],
+               policy=PolicyHost(names=["mta-sts.policy-no-txt.test"]))
+    b.scenario("policy-cert-expiring.test", "policy host certificate expires in 15 days", "warn",
+               ["sts-policy-certificate-expiring"],
+               policy=PolicyHost(names=["mta-sts.policy-cert-expiring.test"],
+                                 cert=CertSpec(["mta-sts.policy-cert-expiring.test"], days=15)))
     b.scenario("mode-testing.test", "policy mode: testing", "warn", ["sts-mode-testing"], mode="testing")
     b.scenario("mode-none.test", "policy mode: none", "warn", ["sts-mode-none"], mode="none")
     b.scenario("mx-not-covered.test", "MX mx2 is not matched by the policy (enforce: mail to it would be refused)",
@@ -350,7 +363,8 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
                "(wildcard certificate)", "ok", [],
                mx=[MXServer("a.mail.wild.test", cert=wild_cert), MXServer("b.mail.wild.test", cert=wild_cert)],
                policy_mx=["*.mail.wild.test"])
-    b.scenario("Mixed-Case.test", "mixed-case names: MX 'MX1.Mixed-Case.TEST.', policy 'mx: mx1.MIXED-case.test'",
+    b.scenario("Mixed-Case.test", "mixed-case names: the domain as given and the policy's 'mx: mx1.MIXED-case.test' "
+               "(NSD answers the MX rdata in lower case)",
                "ok", [], mx=[MXServer("mx1.mixed-case.test")], mx_records=[(10, "MX1.Mixed-Case.TEST.")],
                policy_mx=["mx1.MIXED-case.test"])
     b.scenario("trailing-dot.test.", "the domain is given with a trailing dot", "ok", [])
