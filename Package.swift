@@ -11,10 +11,20 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
         .target(name: "STSCore"),
+        // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo.
+        .target(name: "STSLab"),
+        // Runs the probes for many domains (shared, polite MX probing) and feeds the judgement.
+        .target(name: "STSCheck", dependencies: ["STSCore"]),
+        // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "STSGzip", dependencies: ["CZlib"]),
         // libunbound, imported only by STSDNS.
         .systemLibrary(name: "CUnbound", path: "Sources/CUnbound"),
         // The DNS adapter: TXT, MX, A and AAAA lookups on libunbound, answered as DNSOutcome.
@@ -23,10 +33,38 @@ let package = Package(
             name: "stswatch",
             dependencies: [
                 "STSCore",
+                "STSGzip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+        // Runs the real binary: depends on it so `swift build --build-tests` builds it.
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch"]),
+        .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
+        // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
+        .systemLibrary(name: "CCurl"),
+        // Policy fetch over HTTPS and the SMTP STARTTLS probe.
+        .target(
+            name: "STSCurl",
+            dependencies: [
+                "STSCore", "CCurl",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Prints latency and throughput of the libcurl adapters against the lab's bench domains.
+        .executableTarget(name: "stscurl-bench", dependencies: ["STSCurl", "STSCore", "STSLab"]),
+        .testTarget(
+            name: "STSCurlTests",
+            dependencies: [
+                "STSCurl", "STSCore", "STSLab",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // Scripted loopback servers the tests start; run with python3, not built.
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -69,7 +69,6 @@ public enum FindingCode: String, Sendable, Codable, CaseIterable {
     case stsWebPKIInvalid = "sts-webpki-invalid"
     case stsPolicyInvalid = "sts-policy-invalid"
     case stsPolicyLenient = "sts-policy-lenient"
-    case stsPolicyWithoutTxt = "sts-policy-without-txt"
     case stsModeTesting = "sts-mode-testing"
     case stsModeNone = "sts-mode-none"
     case stsMaxAgeShort = "sts-max-age-short"

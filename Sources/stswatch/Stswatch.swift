@@ -7,6 +7,6 @@ struct Stswatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stswatch",
         abstract: "Watch MTA-STS and TLS-RPT protection of your mail domains.",
-        subcommands: []
+        subcommands: [LintCommand.self]
     )
 }

@@ -1,0 +1,107 @@
+/// Checks of artefacts a postmaster is about to publish: a policy file, a TXT RRset.
+///
+/// The same rules the live judgement applies, without any network.
+public enum Lint {
+    /// How one MX host fares against a policy's patterns.
+    public struct Coverage: Sendable, Hashable, Codable {
+        public var host: String
+        public var covered: Bool
+        /// The first pattern that covers the host.
+        public var pattern: String?
+    }
+
+    public struct PolicyResult: Sendable, Hashable {
+        public var policy: Policy?
+        public var warnings: [PolicyWarning]
+        public var coverage: [Coverage]
+        public var findings: [Finding]
+        /// Valid when the policy parses and every given MX host is covered.
+        public var valid: Bool { policy != nil && coverage.allSatisfy(\.covered) }
+    }
+
+    /// Lints a policy body, optionally against the MX hosts it must cover.
+    public static func policy(bytes: [UInt8], name: String, mx hosts: [String]) -> PolicyResult {
+        let parsed: PolicyParseResult
+        do {
+            parsed = try Policy.parse(bytes: bytes)
+        } catch {
+            let finding = Finding(code: .stsPolicyInvalid, severity: .crit, subject: name,
+                                  message: "\(error); senders would reject this policy")
+            return PolicyResult(policy: nil, warnings: [], coverage: [], findings: [finding])
+        }
+        let policy = parsed.policy
+        var findings = parsed.warnings.map {
+            Finding(code: .stsPolicyLenient, severity: .info, subject: name, message: $0.description)
+        }
+        switch policy.mode {
+        case .testing:
+            findings.append(Finding(code: .stsModeTesting, severity: .warn, subject: name,
+                                    message: "mode is testing: senders report failures but still deliver without TLS"))
+        case .none:
+            findings.append(Finding(code: .stsModeNone, severity: .warn, subject: name,
+                                    message: "mode is none: this withdraws the policy"))
+        case .enforce:
+            break
+        }
+        if policy.mode != .none && policy.maxAge < JudgementSettings().shortMaxAge {
+            findings.append(Finding(code: .stsMaxAgeShort, severity: .info, subject: name,
+                                    message: "max_age \(policy.maxAge) s is under a day; RFC 8461 recommends weeks"))
+        }
+        let coverage = hosts.map { host in
+            let pattern = policy.mx.first { $0.matches(host) }
+            return Coverage(host: DomainName.canonical(host), covered: pattern != nil, pattern: pattern?.pattern)
+        }
+        for c in coverage where !c.covered {
+            let severity: Severity = policy.mode == .enforce ? .crit : .warn
+            findings.append(Finding(code: .stsMxNotCovered, severity: severity, subject: c.host,
+                                    message: policy.mode == .enforce
+                                        ? "not covered by any mx pattern: senders that honour MTA-STS will refuse to deliver to \(c.host)"
+                                        : "not covered by any mx pattern: in enforce mode senders would refuse to deliver to \(c.host)"))
+        }
+        return PolicyResult(policy: policy, warnings: parsed.warnings, coverage: coverage, findings: findings)
+    }
+
+    public struct STSRecordResult: Sendable, Hashable {
+        public var verdict: STSRecordVerdict
+        public var findings: [Finding]
+        public var valid: Bool { verdict.record != nil }
+    }
+
+    /// Lints the records of an `_mta-sts` RRset (each string one record).
+    public static func stsRecords(_ records: [String]) -> STSRecordResult {
+        let verdict = STSRecordVerdict.evaluate(records.map { TXTRecord($0) })
+        let subject = "_mta-sts"
+        let finding: Finding? = switch verdict {
+        case .absent: Finding(code: .stsTxtMissing, severity: .crit, subject: subject,
+                              message: "no record begins with \"v=STSv1\": senders would see no MTA-STS")
+        case .multiple(let t): Finding(code: .stsTxtMultiple, severity: .crit, subject: subject,
+                                       message: "\(t.count) records begin with \"v=STSv1\": senders would assume no policy")
+        case .invalid(let text, let error): Finding(code: .stsTxtInvalid, severity: .crit, subject: subject,
+                                                    message: "\"\(text)\": \(error)")
+        case .valid: nil
+        }
+        return STSRecordResult(verdict: verdict, findings: finding.map { [$0] } ?? [])
+    }
+
+    public struct TLSRPTRecordResult: Sendable, Hashable {
+        public var verdict: TLSRPTRecordVerdict
+        public var findings: [Finding]
+        public var valid: Bool { verdict.record != nil }
+    }
+
+    /// Lints the records of a `_smtp._tls` RRset (each string one record).
+    public static func tlsrptRecords(_ records: [String]) -> TLSRPTRecordResult {
+        let verdict = TLSRPTRecordVerdict.evaluate(records.map { TXTRecord($0) })
+        let subject = "_smtp._tls"
+        let finding: Finding? = switch verdict {
+        case .absent: Finding(code: .tlsrptTxtMissing, severity: .crit, subject: subject,
+                              message: "no record begins with \"v=TLSRPTv1\": senders would send no reports")
+        case .multiple(let t): Finding(code: .tlsrptTxtMultiple, severity: .crit, subject: subject,
+                                       message: "\(t.count) records begin with \"v=TLSRPTv1\": senders would send no reports")
+        case .invalid(let text, let error): Finding(code: .tlsrptTxtInvalid, severity: .crit, subject: subject,
+                                                    message: "\"\(text)\": \(error)")
+        case .valid: nil
+        }
+        return TLSRPTRecordResult(verdict: verdict, findings: finding.map { [$0] } ?? [])
+    }
+}

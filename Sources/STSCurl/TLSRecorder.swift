@@ -1,0 +1,117 @@
+import CCurl
+import Crypto
+import Foundation
+import STSCore
+import X509
+
+/// Owns the C record that OpenSSL's certificate callback fills in during one transfer.
+///
+/// The record is heap-allocated so its address stays fixed while curl holds it
+/// (CURLOPT_SSL_CTX_DATA); it is used by one thread at a time, the one running the transfer.
+final class TLSRecorder {
+    let record: UnsafeMutablePointer<stsc_tls_record>
+    private let trustFile: UnsafeMutablePointer<CChar>?
+
+    /// - Parameter ownTrust: verify against a fresh store (from `caFile`, or OpenSSL's default
+    ///   paths) rather than curl's, for transfers that run curl with VERIFYPEER 0.
+    init(ownTrust: Bool, caFile: String?) {
+        record = .allocate(capacity: 1)
+        record.initialize(to: stsc_tls_record())
+        trustFile = caFile.map { strdup($0) }
+        record.pointee.own_trust = ownTrust ? 1 : 0
+        record.pointee.trust_file = UnsafePointer(trustFile)
+    }
+
+    deinit {
+        stsc_tls_record_clear(record)
+        record.deinitialize(count: 1)
+        record.deallocate()
+        free(trustFile)
+    }
+
+    func install(on handle: EasyHandle) throws(EasyHandle.SetupError) {
+        handle.attach(self)
+        try handle.check(stsc_install_tls_recorder(handle.raw, record), "SSL_CTX_FUNCTION")
+    }
+
+    /// True once the peer's certificate chain reached verification.
+    var sawCertificates: Bool { record.pointee.verified != 0 }
+
+    var trustLoadFailed: Bool { record.pointee.trust_load_failed != 0 }
+
+    var verdict: ChainVerdict {
+        let code = record.pointee.verify_code
+        let text = X509_verify_cert_error_string(code).map { String(cString: $0) } ?? "unknown verify result"
+        return ChainVerdict(trusted: code == X509_V_OK, code: Int(code), reason: text)
+    }
+
+    /// The session as far as it got, or nil when no certificate arrived.
+    func session() -> TLSSessionInfo? {
+        guard sawCertificates else { return nil }
+        let r = record.pointee
+        let version = withUnsafeBytes(of: r.version) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let cipher = withUnsafeBytes(of: r.cipher) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        var chain: [CertificateInfo] = []
+        withUnsafeBytes(of: r.chain_der) { derPointers in
+            withUnsafeBytes(of: r.chain_len) { lengths in
+                let pointers = derPointers.bindMemory(to: UnsafeMutablePointer<UInt8>?.self)
+                let lens = lengths.bindMemory(to: Int32.self)
+                for index in 0..<Int(r.chain_count) {
+                    guard let base = pointers[index] else { continue }
+                    let der = Array(UnsafeBufferPointer(start: base, count: Int(lens[index])))
+                    chain.append(CertificateInfo(der: der))
+                }
+            }
+        }
+        return TLSSessionInfo(version: version, cipher: cipher, chain: chain, verdict: verdict)
+    }
+}
+
+extension CertificateInfo {
+    /// Parses one DER certificate with swift-certificates.
+    ///
+    /// A certificate OpenSSL accepted but swift-certificates rejects is still
+    /// reported (with its fingerprint and the parse error as subject), with both
+    /// dates at the epoch so it can never pass for a valid one.
+    public init(der: [UInt8]) {
+        let fingerprint = SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+        do {
+            let certificate = try Certificate(derEncoded: der)
+            var names: [String] = []
+            if let san = try? certificate.extensions.subjectAlternativeNames {
+                for name in san {
+                    if case .dnsName(let dnsName) = name { names.append(dnsName) }
+                }
+            }
+            var commonName: String?
+            for rdn in certificate.subject {
+                for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                    commonName = String(describing: attribute.value)
+                }
+            }
+            self.init(subject: String(describing: certificate.subject),
+                      issuer: String(describing: certificate.issuer),
+                      dnsNames: names, commonName: commonName,
+                      notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter,
+                      sha256: fingerprint)
+        } catch {
+            let epoch = Date(timeIntervalSince1970: 0)
+            self.init(subject: "unparseable certificate: \(error)", issuer: "", dnsNames: [],
+                      notBefore: epoch, notAfter: epoch, sha256: fingerprint)
+        }
+    }
+}
+
+/// OpenSSL verify results that ``ChainVerdict/code`` commonly carries, read from OpenSSL's headers
+/// so callers and tests need not repeat C constants.
+public enum OpenSSLVerifyCode {
+    public static let ok = Int(X509_V_OK)
+    public static let certificateExpired = Int(X509_V_ERR_CERT_HAS_EXPIRED)
+    public static let certificateNotYetValid = Int(X509_V_ERR_CERT_NOT_YET_VALID)
+    /// The leaf is self-signed and not a trust anchor.
+    public static let selfSignedLeaf = Int(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
+    /// The chain ends in a self-signed certificate that is not a trust anchor.
+    public static let selfSignedInChain = Int(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+    /// The issuer of a certificate in the chain was neither sent nor trusted.
+    public static let unknownIssuer = Int(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
+}

@@ -1,0 +1,186 @@
+import Foundation
+
+/// What a running lab publishes in `DIR/lab.json` (see lab/README.md).
+public struct LabManifest: Sendable, Decodable {
+    /// The one DNS server the probes must use as their upstream, `ADDRESS:PORT`.
+    public var resolver: String
+    /// The lab CA's certificate, to trust in place of the system store.
+    public var caFile: String
+    public var prefix: String
+    public var scenarios: [LabScenario]
+    public var benchDomains: [String]
+    public var mxAddresses: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case resolver, prefix, scenarios
+        case caFile = "ca_file"
+        case benchDomains = "bench_domains"
+        case mxAddresses = "mx_addresses"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        resolver = try c.decode(String.self, forKey: .resolver)
+        caFile = try c.decode(String.self, forKey: .caFile)
+        prefix = try c.decodeIfPresent(String.self, forKey: .prefix) ?? ""
+        scenarios = try c.decodeIfPresent([LabScenario].self, forKey: .scenarios) ?? []
+        benchDomains = try c.decodeIfPresent([String].self, forKey: .benchDomains) ?? []
+        mxAddresses = try c.decodeIfPresent([String].self, forKey: .mxAddresses) ?? []
+    }
+}
+
+/// One scenario domain and what the lab's author expects stswatch to say about it.
+public struct LabScenario: Sendable, Decodable {
+    public var domain: String
+    public var description: String
+    public var expectStatus: String
+    public var expectCodes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case domain, description
+        case expectStatus = "expect_status"
+        case expectCodes = "expect_codes"
+    }
+}
+
+public enum LabError: Error, CustomStringConvertible {
+    case scriptNotFound([String])
+    case exited(status: Int32, log: String)
+    case notReady(seconds: Int, log: String)
+    case badManifest(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .scriptNotFound(let tried):
+            "lab: cannot find lab/stswatch-lab (tried \(tried.joined(separator: ", "))); set STSWATCH_LAB"
+        case .exited(let status, let log):
+            "lab: exited with status \(status) before it was ready\n\(log)"
+        case .notReady(let seconds, let log):
+            "lab: not ready after \(seconds) s\n\(log)"
+        case .badManifest(let path, let reason):
+            "lab: \(path): \(reason)"
+        }
+    }
+}
+
+/// A running lab: real DNS, HTTPS and SMTP servers on loopback, started by `lab/stswatch-lab run`.
+///
+/// The lab process watches our PID, so it stops even if this process dies without calling ``stop()``.
+public final class Lab: Sendable {
+    public let manifest: LabManifest
+    public let directory: URL
+    // Process is not Sendable; it is only touched under the lock.
+    private let process: LockedProcess
+
+    /// Starts a lab and waits until it has written its manifest.
+    public static func start(prefix: String = "127.77", benchDomains: Int = 0, benchMX: Int = 10,
+                             directory: URL? = nil, readyTimeout: Int = 120) throws -> Lab {
+        let script = try locateScript()
+        let dir = directory ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("stswatch-lab-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let manifestURL = dir.appendingPathComponent("lab.json")
+        try? FileManager.default.removeItem(at: manifestURL)
+        let logURL = dir.appendingPathComponent("lab.log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        var arguments = ["run", "--dir", dir.path, "--prefix", prefix,
+                         "--parent-pid", String(ProcessInfo.processInfo.processIdentifier)]
+        if benchDomains > 0 {
+            arguments += ["--bench-domains", String(benchDomains), "--bench-mx", String(benchMX)]
+        }
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(TimeInterval(readyTimeout))
+        while !FileManager.default.fileExists(atPath: manifestURL.path) {
+            if !process.isRunning {
+                throw LabError.exited(status: process.terminationStatus, log: readLog(logURL))
+            }
+            if Date() > deadline {
+                process.terminate()
+                process.waitUntilExit()
+                throw LabError.notReady(seconds: readyTimeout, log: readLog(logURL))
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let manifest: LabManifest
+        do {
+            manifest = try JSONDecoder().decode(LabManifest.self, from: Data(contentsOf: manifestURL))
+        } catch {
+            process.terminate()
+            throw LabError.badManifest(path: manifestURL.path, reason: "\(error)")
+        }
+        return Lab(manifest: manifest, directory: dir, process: LockedProcess(process))
+    }
+
+    private init(manifest: LabManifest, directory: URL, process: LockedProcess) {
+        self.manifest = manifest
+        self.directory = directory
+        self.process = process
+    }
+
+    deinit { stop() }
+
+    /// Stops every server of the lab and waits for it to exit.
+    public func stop() {
+        process.withLock { p in
+            guard p.isRunning else { return }
+            p.terminate()
+            p.waitUntilExit()
+        }
+    }
+
+    /// The scenario for a domain, if the lab defines one.
+    public func scenario(_ domain: String) -> LabScenario? {
+        manifest.scenarios.first { $0.domain == domain }
+    }
+
+    /// Finds `lab/stswatch-lab`: `$STSWATCH_LAB`, then upward from the working directory and this executable.
+    public static func locateScript() throws -> String {
+        var tried: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["STSWATCH_LAB"] {
+            if FileManager.default.isExecutableFile(atPath: explicit) { return explicit }
+            tried.append(explicit)
+        }
+        let starts = [
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+            URL(fileURLWithPath: CommandLine.arguments.first ?? ".").deletingLastPathComponent(),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent(),
+        ]
+        for start in starts {
+            var dir = start.standardizedFileURL
+            for _ in 0..<8 {
+                let candidate = dir.appendingPathComponent("lab/stswatch-lab").path
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+                tried.append(candidate)
+                dir.deleteLastPathComponent()
+            }
+        }
+        throw LabError.scriptNotFound(tried)
+    }
+
+    private static func readLog(_ url: URL) -> String {
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return String(text.suffix(4000))
+    }
+}
+
+/// Guards a `Process`, which is not Sendable.
+final class LockedProcess: @unchecked Sendable {
+    // Safe: `process` is only reached through `withLock`, which serialises access with `lock`.
+    private let process: Process
+    private let lock = NSLock()
+    init(_ process: Process) { self.process = process }
+    func withLock<T>(_ body: (Process) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(process)
+    }
+}

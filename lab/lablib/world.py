@@ -1,0 +1,401 @@
+"""The lab's world as plain data: DNS records, policy hosts, MX servers, scenarios.
+
+Nothing here starts a process or touches the disk: `build_world` turns the
+scenario table into a `World` that `render.py` writes out as NSD, nginx,
+Postfix and pysrv configuration. Keeping it pure lets the scenario table be
+read (and reviewed) as one list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STS_ID = "20260101T000000"
+# Two weeks: RFC 8461 §3.2 asks for "weeks or greater"; clear of any "short" threshold.
+MAX_AGE = 1209600
+
+
+@dataclass
+class CertSpec:
+    """A leaf certificate to make at start-up.
+
+    issuer: "lab" (trusted by ca_file), "rogue" (a CA nobody trusts) or "self".
+    days: validity from now; a negative number makes a certificate that expired
+    that many days ago (valid for 30 days before that).
+    """
+
+    names: list[str]
+    issuer: str = "lab"
+    days: int = 90
+
+    def key(self) -> tuple:
+        return (tuple(self.names), self.issuer, self.days)
+
+
+@dataclass
+class PolicyHost:
+    """An HTTPS server answering for one or more mta-sts host names at one address.
+
+    kind: "nginx" (a static file, or a `return` for redirects) or "silent"
+    (a Python listener that accepts TCP and never answers: a timeout).
+    """
+
+    names: list[str]
+    address: str = ""
+    kind: str = "nginx"
+    cert: CertSpec | None = None
+    body: bytes | None = None  # None: no file, nginx answers 404
+    content_type: str = "text/plain"
+    charset: str | None = None
+    redirect: str | None = None
+
+
+@dataclass
+class MXServer:
+    """An SMTP listener at one address.
+
+    kind: "postfix" (a real Postfix smtpd), "python" (lab/servers/pysrv.py
+    with `behaviour`), "proxy" (the STARTTLS-stripping attacker in front of
+    `upstream`), or "none" (nothing listens: connection refused).
+    """
+
+    hostname: str
+    address: str = ""
+    kind: str = "postfix"
+    cert: CertSpec | None = None
+    behaviour: dict = field(default_factory=dict)
+    upstream: str | None = None  # address of the real MX behind a proxy
+    bench: bool = False
+
+
+@dataclass
+class Scenario:
+    domain: str
+    description: str
+    expect_status: str
+    expect_codes: list[str]
+    mx_hosts: list[tuple[str, str]] = field(default_factory=list)  # (host name, address or "")
+    policy_host: str | None = None
+    policy_address: str | None = None
+
+
+@dataclass
+class World:
+    prefix: str
+    records: list[tuple[str, str, str]] = field(default_factory=list)  # (owner, type, rdata) in zone syntax
+    servfail_zones: list[str] = field(default_factory=list)
+    policy_hosts: list[PolicyHost] = field(default_factory=list)
+    mx_servers: list[MXServer] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    bench_domains: list[str] = field(default_factory=list)
+    bench_policy_address: str | None = None
+    bench_mx_addresses: list[str] = field(default_factory=list)
+
+    @property
+    def resolver_address(self) -> str:
+        return f"{self.prefix}.0.53"
+
+
+def txt(*strings: str) -> str:
+    """One TXT record's rdata in zone-file syntax: each argument is one character-string."""
+    out = []
+    for s in strings:
+        if len(s.encode()) > 255:
+            raise ValueError(f"TXT character-string longer than 255 bytes: {s[:40]}...")
+        out.append('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return " ".join(out)
+
+
+def policy_text(mode: str, mx: list[str], max_age: int | None = MAX_AGE, eol: str = "\r\n",
+                extra: list[str] | None = None) -> bytes:
+    lines = ["version: STSv1", f"mode: {mode}"] + [f"mx: {m}" for m in mx]
+    if max_age is not None:
+        lines.append(f"max_age: {max_age}")
+    lines += extra or []
+    return (eol.join(lines) + eol).encode()
+
+
+class _Builder:
+    """Hands out addresses and collects records while the scenario table is read."""
+
+    def __init__(self, prefix: str):
+        self.w = World(prefix=prefix)
+        self.next_policy = 1
+        self.next_mx = 1
+
+    def policy_address(self) -> str:
+        if self.next_policy > 254:
+            raise ValueError("too many policy hosts for one /24")
+        a = f"{self.w.prefix}.1.{self.next_policy}"
+        self.next_policy += 1
+        return a
+
+    def mx_address(self) -> str:
+        if self.next_mx > 254:
+            raise ValueError("too many scenario MX hosts for one /24")
+        a = f"{self.w.prefix}.2.{self.next_mx}"
+        self.next_mx += 1
+        return a
+
+    def rr(self, owner: str, rtype: str, rdata: str) -> None:
+        self.w.records.append((owner, rtype, rdata))
+
+    def scenario(self, domain: str, description: str, status: str, codes: list[str], *,
+                 sts: list[list[str]] | None = None,
+                 tlsrpt: list[list[str]] | None = None,
+                 mx: list[MXServer] | None = None,
+                 mx_records: list[tuple[int, str]] | None = None,
+                 policy: PolicyHost | None = None,
+                 policy_mx: list[str] | None = None,
+                 mode: str = "enforce",
+                 policy_cname: bool = False) -> Scenario:
+        """Adds one domain. Defaults give the clean shape; each argument breaks one thing.
+
+        sts/tlsrpt: lists of TXT records (each a list of character-strings); [] publishes none.
+        mx: the MX servers (default: one Postfix `mx1.DOMAIN`); mx_records overrides the
+        published MX RRset (host names as written, so mixed case survives).
+        policy: the policy host (default: nginx serving the clean policy for the MX names).
+        """
+        d = domain.rstrip(".").lower()
+        sts = [[f"v=STSv1; id={STS_ID};"]] if sts is None else sts
+        tlsrpt = [[f"v=TLSRPTv1; rua=mailto:tlsrpt@{d}"]] if tlsrpt is None else tlsrpt
+        if mx is None:
+            mx = [MXServer(hostname=f"mx1.{d}")]
+        for record in sts:
+            self.rr(f"_mta-sts.{d}.", "TXT", txt(*record))
+        for record in tlsrpt:
+            self.rr(f"_smtp._tls.{d}.", "TXT", txt(*record))
+        sc = Scenario(domain=domain, description=description, expect_status=status, expect_codes=codes)
+        for server in mx:
+            if server.kind == "unresolvable":
+                sc.mx_hosts.append((server.hostname, ""))
+                continue
+            server.address = self.mx_address()
+            if server.cert is None and server.kind in ("postfix", "python"):
+                server.cert = CertSpec([server.hostname])
+            if server.kind == "proxy":
+                # The real MX sits at its own (unpublished) address behind the attacker.
+                real = MXServer(hostname=server.hostname, address=self.mx_address(),
+                                cert=CertSpec([server.hostname]))
+                server.upstream = real.address
+                self.w.mx_servers.append(real)
+            self.w.mx_servers.append(server)
+            self.rr(f"{server.hostname}.", "A", server.address)
+            sc.mx_hosts.append((server.hostname, server.address))
+        if mx_records is None:
+            mx_records = [(10 * (i + 1), s.hostname + ".") for i, s in enumerate(mx)]
+        for pref, host in mx_records:
+            self.rr(f"{d}.", "MX", f"{pref} {host}")
+        if not mx_records:
+            # The name must still exist (NODATA for MX, not NXDOMAIN).
+            self.rr(f"{d}.", "A", f"{self.w.prefix}.9.9")
+        if sts or policy is not None:
+            host = f"mta-sts.{d}"
+            if policy is None:
+                policy = PolicyHost(names=[host])
+            if policy.body is None and policy.redirect is None and not getattr(policy, "_no_body", False):
+                names = policy_mx if policy_mx is not None else [s.hostname for s in mx]
+                policy.body = policy_text(mode, names)
+            if policy.cert is None and policy.kind == "nginx":
+                policy.cert = CertSpec([host])
+            policy.address = self.policy_address()
+            self.w.policy_hosts.append(policy)
+            if policy_cname:
+                target = f"policy-server.{d}"
+                self.rr(f"{host}.", "CNAME", f"{target}.")
+                self.rr(f"{target}.", "A", policy.address)
+            else:
+                self.rr(f"{host}.", "A", policy.address)
+            sc.policy_host = host
+            sc.policy_address = policy.address
+        self.w.scenarios.append(sc)
+        return sc
+
+
+def _no_body(p: PolicyHost) -> PolicyHost:
+    p._no_body = True  # type: ignore[attr-defined]
+    return p
+
+
+def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 0) -> World:
+    b = _Builder(prefix)
+    P = prefix
+
+    # --- the clean reference -------------------------------------------------
+    b.scenario("good.test", "clean: enforce, two Postfix MX hosts with valid certificates, TLS-RPT",
+               "ok", [], mx=[MXServer("mx1.good.test"), MXServer("mx2.good.test")])
+
+    # --- MTA-STS TXT record ---------------------------------------------------
+    b.scenario("no-sts.test", "no _mta-sts TXT record and no policy host (TLS-RPT present)",
+               "warn", ["sts-txt-missing"], sts=[])
+    b.scenario("bad-id.test", "_mta-sts TXT has an id with characters outside [A-Za-z0-9]",
+               "crit", ["sts-txt-invalid"], sts=[["v=STSv1; id=bad_id!;"]])
+    b.scenario("multi-txt.test", "two v=STSv1 TXT records at _mta-sts (RFC 8461 §3.1: treat as no policy)",
+               "crit", ["sts-txt-multiple"], sts=[[f"v=STSv1; id={STS_ID};"], ["v=STSv1; id=20250101T000000;"]])
+    b.scenario("dns-error.test", "SERVFAIL for _mta-sts.dns-error.test (a zone NSD could not load); "
+               "everything else resolves", "unknown", ["dns-error"])
+    b.w.servfail_zones.append("_mta-sts.dns-error.test.")
+
+    # --- policy fetch ---------------------------------------------------------
+    b.scenario("policy-404.test", "policy host answers 404 for /.well-known/mta-sts.txt",
+               "crit", ["sts-policy-fetch-error"], policy=_no_body(PolicyHost(names=["mta-sts.policy-404.test"])))
+    b.scenario("policy-redirect.test", "policy host answers 301 with a Location (redirects must not be followed)",
+               "crit", ["sts-policy-fetch-error"],
+               policy=PolicyHost(names=["mta-sts.policy-redirect.test"],
+                                 redirect="https://www.policy-redirect.test/.well-known/mta-sts.txt"))
+    b.scenario("policy-timeout.test", "policy host accepts TCP and never answers (TLS handshake times out)",
+               "crit", ["sts-policy-fetch-error"], policy=PolicyHost(names=["mta-sts.policy-timeout.test"], kind="silent"))
+    b.scenario("policy-mediatype.test", "policy served as text/html",
+               "crit", ["sts-policy-fetch-error"],
+               policy=PolicyHost(names=["mta-sts.policy-mediatype.test"], content_type="text/html"))
+    oversize = policy_text("enforce", ["mx1.policy-oversize.test"],
+                           extra=[f"x-padding-{i:05d}: " + "a" * 60 for i in range(1200)])
+    b.scenario("policy-oversize.test", f"policy body is {len(oversize)} bytes (> 64 KiB)",
+               "crit", ["sts-policy-fetch-error"],
+               policy=PolicyHost(names=["mta-sts.policy-oversize.test"], body=oversize))
+    b.scenario("webpki-untrusted.test", "policy host certificate issued by a CA not in ca_file",
+               "crit", ["sts-webpki-invalid"],
+               policy=PolicyHost(names=["mta-sts.webpki-untrusted.test"],
+                                 cert=CertSpec(["mta-sts.webpki-untrusted.test"], issuer="rogue")))
+    b.scenario("webpki-wrongname.test", "policy host certificate names www.webpki-wrongname.test only",
+               "crit", ["sts-webpki-invalid"],
+               policy=PolicyHost(names=["mta-sts.webpki-wrongname.test"],
+                                 cert=CertSpec(["www.webpki-wrongname.test"])))
+    b.scenario("webpki-expired.test", "policy host certificate expired 10 days ago",
+               "crit", ["sts-webpki-invalid"],
+               policy=PolicyHost(names=["mta-sts.webpki-expired.test"],
+                                 cert=CertSpec(["mta-sts.webpki-expired.test"], days=-10)))
+
+    # --- policy content -------------------------------------------------------
+    b.scenario("policy-invalid.test", "policy lacks max_age", "crit", ["sts-policy-invalid"],
+               policy=PolicyHost(names=["mta-sts.policy-invalid.test"],
+                                 body=policy_text("enforce", ["mx1.policy-invalid.test"], max_age=None)))
+    b.scenario("mode-testing.test", "policy mode: testing", "warn", ["sts-mode-testing"], mode="testing")
+    b.scenario("mode-none.test", "policy mode: none", "warn", ["sts-mode-none"], mode="none")
+    b.scenario("mx-not-covered.test", "MX mx2 is not matched by the policy (enforce: mail to it would be refused)",
+               "crit", ["sts-mx-not-covered"],
+               mx=[MXServer("mx1.mx-not-covered.test"), MXServer("mx2.mx-not-covered.test")],
+               policy_mx=["mx1.mx-not-covered.test"])
+
+    # --- TLS-RPT --------------------------------------------------------------
+    b.scenario("no-tlsrpt.test", "no _smtp._tls TXT record", "warn", ["tlsrpt-txt-missing"], tlsrpt=[])
+    b.scenario("tlsrpt-invalid.test", "TLS-RPT record without rua", "warn", ["tlsrpt-txt-invalid"],
+               tlsrpt=[["v=TLSRPTv1;"]])
+    b.scenario("tlsrpt-multi.test", "two v=TLSRPTv1 records", "warn", ["tlsrpt-txt-multiple"],
+               tlsrpt=[["v=TLSRPTv1; rua=mailto:a@tlsrpt-multi.test"], ["v=TLSRPTv1; rua=mailto:b@tlsrpt-multi.test"]])
+
+    # --- MX records and reachability -----------------------------------------
+    b.scenario("no-mx.test", "no MX records (the name exists: NODATA)", "crit", ["mx-missing"],
+               mx=[], policy_mx=["mail.no-mx.test"])
+    b.scenario("null-mx.test", "null MX (RFC 7505: MX 0 .): the domain takes no mail", "ok", ["mx-null"],
+               mx=[], mx_records=[(0, ".")], sts=[], tlsrpt=[])
+    b.scenario("mx-noaddr.test", "the MX host name has no A or AAAA record (NXDOMAIN)", "crit",
+               ["mx-resolve-error"], mx=[MXServer("mx1.mx-noaddr.test", kind="unresolvable")])
+    b.scenario("mx-unreachable.test", "nothing listens at the MX address (connection refused)", "crit",
+               ["mx-unreachable"], mx=[MXServer("mx1.mx-unreachable.test", kind="none")])
+    b.scenario("greeting-554.test", "MX greets with 554 (refuses service)", "crit", ["mx-unreachable"],
+               mx=[MXServer("mx1.greeting-554.test", kind="python", behaviour={"greeting_code": 554})])
+    b.scenario("greeting-421.test", "MX greets with 421 and closes", "crit", ["mx-unreachable"],
+               mx=[MXServer("mx1.greeting-421.test", kind="python", behaviour={"greeting_code": 421})])
+    b.scenario("never-greets.test", "MX accepts TCP and never sends a greeting (timeout)", "crit",
+               ["mx-unreachable"], mx=[MXServer("mx1.never-greets.test", kind="python", behaviour={"never_greet": True})])
+
+    # --- STARTTLS and the MX certificates ------------------------------------
+    b.scenario("no-starttls.test", "EHLO reply does not offer STARTTLS", "crit", ["starttls-not-supported"],
+               mx=[MXServer("mx1.no-starttls.test", kind="python", behaviour={"starttls": False})])
+    b.scenario("downgrade.test", "on-path attacker in front of a real Postfix MX rewrites 250-STARTTLS to "
+               "250-XSTART and refuses the STARTTLS command; policy is enforce", "crit", ["starttls-downgrade"],
+               mx=[MXServer("mx1.downgrade.test", kind="proxy")])
+    b.scenario("starttls-454.test", "STARTTLS is offered but answered 454", "crit", ["tls-handshake-failed"],
+               mx=[MXServer("mx1.starttls-454.test", kind="python", behaviour={"starttls_reply": "454"})])
+    b.scenario("tls-garbage.test", "after '220 Ready to start TLS' the server sends plain-text garbage",
+               "crit", ["tls-handshake-failed"],
+               mx=[MXServer("mx1.tls-garbage.test", kind="python", behaviour={"starttls_reply": "garbage"})])
+    b.scenario("cert-expired.test", "MX certificate expired 3 days ago", "crit", ["certificate-expired"],
+               mx=[MXServer("mx1.cert-expired.test", kind="python", cert=CertSpec(["mx1.cert-expired.test"], days=-3))])
+    b.scenario("cert-expiring5.test", "MX certificate expires in 5 days", "crit", ["certificate-expiring"],
+               mx=[MXServer("mx1.cert-expiring5.test", kind="python", cert=CertSpec(["mx1.cert-expiring5.test"], days=5))])
+    b.scenario("cert-expiring15.test", "MX certificate expires in 15 days", "warn", ["certificate-expiring"],
+               mx=[MXServer("mx1.cert-expiring15.test", kind="python",
+                            cert=CertSpec(["mx1.cert-expiring15.test"], days=15))])
+    b.scenario("cert-wrongname.test", "MX certificate names other.cert-wrongname.test only", "crit",
+               ["certificate-host-mismatch"],
+               mx=[MXServer("mx1.cert-wrongname.test", kind="python", cert=CertSpec(["other.cert-wrongname.test"]))])
+    b.scenario("cert-selfsigned.test", "MX certificate is self-signed", "crit", ["certificate-not-trusted"],
+               mx=[MXServer("mx1.cert-selfsigned.test", kind="python",
+                            cert=CertSpec(["mx1.cert-selfsigned.test"], issuer="self"))])
+
+    # --- odd but valid: all expected ok -------------------------------------
+    b.scenario("txt-split.test", "STS and TLS-RPT TXT records split into several character-strings", "ok", [],
+               sts=[["v=STSv1;", f" id={STS_ID[:8]}", f"{STS_ID[8:]};"]],
+               tlsrpt=[["v=TLSRPTv1; ", "rua=mailto:tlsrpt@", "txt-split.test"]])
+    b.scenario("txt-decoy.test", "unrelated TXT records beside the real ones (SPF-like, v=STSv1x, v=TLSRPTv1x)",
+               "ok", [],
+               sts=[["v=spf1 -all"], ["v=STSv1x; id=decoy;"], [f"v=STSv1; id={STS_ID};"]],
+               tlsrpt=[["v=TLSRPTv1x; rua=mailto:decoy@txt-decoy.test"], ["site-verification=abc123"],
+                       ["v=TLSRPTv1; rua=mailto:tlsrpt@txt-decoy.test"]])
+    b.scenario("policy-lf.test", "policy lines end in LF only", "ok", [],
+               policy=PolicyHost(names=["mta-sts.policy-lf.test"],
+                                 body=policy_text("enforce", ["mx1.policy-lf.test"], eol="\n")))
+    b.scenario("policy-charset.test", "policy served as 'text/plain; charset=utf-8'", "ok", [],
+               policy=PolicyHost(names=["mta-sts.policy-charset.test"], charset="utf-8"))
+    b.scenario("greeting-multiline.test", "MX greets with a multi-line 220- greeting", "ok", [],
+               mx=[MXServer("mx1.greeting-multiline.test", kind="python",
+                            behaviour={"greeting_lines": ["mx1.greeting-multiline.test ESMTP lab",
+                                                          "no unsolicited bulk mail", "be nice"]})])
+    b.scenario("starttls-last.test", "EHLO reply ends with '250 STARTTLS'", "ok", [],
+               mx=[MXServer("mx1.starttls-last.test", kind="python", behaviour={"starttls_last": True})])
+    wild_cert = CertSpec(["*.mail.wild.test"])
+    b.scenario("wild.test", "policy 'mx: *.mail.wild.test' covers a.mail.wild.test and b.mail.wild.test "
+               "(wildcard certificate)", "ok", [],
+               mx=[MXServer("a.mail.wild.test", cert=wild_cert), MXServer("b.mail.wild.test", cert=wild_cert)],
+               policy_mx=["*.mail.wild.test"])
+    b.scenario("Mixed-Case.test", "mixed-case names: MX 'MX1.Mixed-Case.TEST.', policy 'mx: mx1.MIXED-case.test'",
+               "ok", [], mx=[MXServer("mx1.mixed-case.test")], mx_records=[(10, "MX1.Mixed-Case.TEST.")],
+               policy_mx=["mx1.MIXED-case.test"])
+    b.scenario("trailing-dot.test.", "the domain is given with a trailing dot", "ok", [])
+    b.scenario("cname.test", "mta-sts.cname.test is a CNAME to policy-server.cname.test", "ok", [],
+               policy_cname=True)
+
+    if bench_domains:
+        _add_bench(b, bench_domains, bench_mx or 1)
+    return b.w
+
+
+def bench_domain_name(i: int) -> str:
+    return f"d{i:05d}.bench.test"
+
+
+def _add_bench(b: _Builder, n: int, m: int) -> None:
+    """N domains sharing M Python MX hosts and one nginx address for all policy hosts."""
+    if n > 99999:
+        raise ValueError(f"--bench-domains {n}: at most 99999")
+    if m > 1000:
+        raise ValueError(f"--bench-mx {m}: at most 1000")
+    P = b.w.prefix
+    b.w.bench_policy_address = f"{P}.3.1"
+    mx_names = []
+    for k in range(m):
+        addr = f"{P}.{4 + k // 250}.{1 + k % 250}"
+        name = f"mx{k + 1}.bench.test"
+        mx_names.append(name)
+        b.w.bench_mx_addresses.append(addr)
+        b.rr(f"{name}.", "A", addr)
+    bench_cert = CertSpec(mx_names)
+    for k, name in enumerate(mx_names):
+        b.w.mx_servers.append(MXServer(hostname=name, address=b.w.bench_mx_addresses[k], kind="python",
+                                       cert=bench_cert, bench=True))
+    names = []
+    for i in range(1, n + 1):
+        d = bench_domain_name(i)
+        b.w.bench_domains.append(d)
+        names.append(f"mta-sts.{d}")
+        b.rr(f"_mta-sts.{d}.", "TXT", txt(f"v=STSv1; id={STS_ID};"))
+        b.rr(f"_smtp._tls.{d}.", "TXT", txt(f"v=TLSRPTv1; rua=mailto:tlsrpt@{d}"))
+        b.rr(f"{d}.", "MX", f"10 {mx_names[(i - 1) % m]}.")
+        b.rr(f"mta-sts.{d}.", "A", b.w.bench_policy_address)
+    body = policy_text("enforce", ["*.bench.test"])
+    for start in range(0, n, 500):
+        chunk = names[start:start + 500]
+        b.w.policy_hosts.append(PolicyHost(names=chunk, address=b.w.bench_policy_address,
+                                           cert=CertSpec(chunk), body=body))
