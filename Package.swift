@@ -65,7 +65,7 @@ let package = Package(
             // Scripted loopback servers the tests start; run with python3, not built.
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore"]),
+        .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore", "STSLab"]),
     ],
     swiftLanguageModes: [.v6]
 )

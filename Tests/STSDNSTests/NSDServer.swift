@@ -64,7 +64,7 @@ final class NSDServer: Sendable {
             config += "zone:\n  name: \"\(name)\"\n  zonefile: \"\(file)\"\n"
         }
         try config.write(toFile: "\(dir)/nsd.conf", atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: "\(dir)/nsd.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(dir)/nsd.log", contents: nil)
 
         let nsd = try ChildProcess(["/usr/sbin/nsd", "-d", "-c", "\(dir)/nsd.conf"], log: "\(dir)/nsd.log")
         // Stops NSD if this test process dies without calling stop(), so no server outlives the run.
