@@ -66,7 +66,9 @@ let package = Package(
             // Scripted loopback servers the tests start; run with python3, not built.
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore"]),
+        // Prints latency and throughput of the DNS adapter against the lab's bench domains.
+        .executableTarget(name: "stsdns-bench", dependencies: ["STSDNS", "STSCore", "STSLab"]),
+        .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore", "STSLab"]),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
     ],
     swiftLanguageModes: [.v6]

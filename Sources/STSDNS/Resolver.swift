@@ -122,7 +122,9 @@ public final class Resolver: Sendable {
     /// `name` may end with a dot or not; internationalised names must already be in
     /// A-label form. Cancelling the calling task answers `.failed("cancelled")` at once.
     public func resolve<Record>(_ name: String, _ type: DNSRecordType<Record>) async -> DNSAnswer<Record> {
-        let raw = await loop.lookup(name: name, type: type.code)
+        // A NUL would silently cut the name short on its way into C.
+        let raw = name.utf8.contains(0) ? .failed("name contains a NUL byte")
+                                        : await loop.lookup(name: name, type: type.code)
         return Self.interpret(raw, name: name, type: type, timeout: timeout)
     }
 
@@ -151,6 +153,10 @@ public final class Resolver: Sendable {
         let outcome: DNSOutcome<Record>
         if answer.nxdomain || answer.rcode == Int32(ns_r_nxdomain.rawValue) {
             outcome = .nameDoesNotExist
+        } else if answer.rcode == Int32(ns_r_servfail.rawValue) {
+            // libunbound answers SERVFAIL itself when the upstream said SERVFAIL or
+            // REFUSED or could not be reached, and keeps no packet to tell them apart.
+            outcome = .failed(reason: "\(question): SERVFAIL (the DNS server failed, refused the query or was unreachable)")
         } else if answer.rcode != Int32(ns_r_noerror.rawValue) {
             outcome = .failed(reason: "\(question): server answered \(rcodeName(answer.rcode))")
         } else if !answer.haveData || answer.rdata.isEmpty {

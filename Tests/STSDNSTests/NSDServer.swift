@@ -3,8 +3,8 @@ import Synchronization
 
 /// A real authoritative DNS server (NSD) on a loopback address, serving zones the test writes.
 ///
-/// NSD runs under a small shell guard that also stops it when this test process
-/// disappears, so a crashed test run leaves no server behind.
+/// A small shell watchdog stops NSD when this test process disappears, so a crashed
+/// test run leaves no server behind.
 final class NSDServer: Sendable {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -13,10 +13,10 @@ final class NSDServer: Sendable {
     let address: String
     let port: Int
     let directory: URL
-    private let process: Mutex<Process?>
+    private let children: Mutex<[ChildProcess]>
 
     /// `ADDRESS:PORT`, the form the resolver and the lab manifest use.
-    var upstream: String { "\(address):\(port)" }
+    var upstream: String { address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)" }
 
     /// Addresses 127.66.P.N: P from our PID, N counting up, so parallel tests and
     /// parallel runs by other engineers do not collide (the lab uses 127.77.x).
@@ -28,8 +28,8 @@ final class NSDServer: Sendable {
 
     /// Starts NSD with `zones` (name → zone file text). A zone whose text is nil is
     /// configured with a file that does not parse, so NSD answers SERVFAIL for it.
-    init(zones: [String: String?], port: Int = 5300, readyWithin seconds: Double = 15) throws {
-        address = Self.freshAddress()
+    init(zones: [String: String?], address: String? = nil, port: Int = 5300, readyWithin seconds: Double = 15) throws {
+        self.address = address ?? Self.freshAddress()
         self.port = port
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("stswatch-nsd-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -38,7 +38,7 @@ final class NSDServer: Sendable {
 
         var config = """
         server:
-          ip-address: \(address)@\(port)
+          ip-address: \(self.address)@\(port)
           username: ""
           chroot: ""
           database: ""
@@ -64,30 +64,22 @@ final class NSDServer: Sendable {
             config += "zone:\n  name: \"\(name)\"\n  zonefile: \"\(file)\"\n"
         }
         try config.write(toFile: "\(dir)/nsd.conf", atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: "\(dir)/nsd.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(dir)/nsd.log", contents: nil)
 
-        let guardScript = """
-        nsd -d -c "$1" & child=$!
-        trap 'kill $child 2>/dev/null; wait $child; exit 0' TERM INT
-        while kill -0 "$2" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5 & wait $!; done
-        kill $child 2>/dev/null; wait $child
-        """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", guardScript, "nsd-guard", "\(dir)/nsd.conf", String(getpid())]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "\(dir)/nsd.log")
-        self.process = Mutex(process)
-        try process.run()
+        let nsd = try ChildProcess(["/usr/sbin/nsd", "-d", "-c", "\(dir)/nsd.conf"], log: "\(dir)/nsd.log")
+        // Stops NSD if this test process dies without calling stop(), so no server outlives the run.
+        let watchdog = try ChildProcess(["/bin/sh", "-c",
+            "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(nsd.pid) 2>/dev/null; do sleep 1; done; kill \(nsd.pid) 2>/dev/null"],
+            log: "/dev/null")
+        children = Mutex([nsd, watchdog])
 
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let log = (try? String(contentsOfFile: "\(dir)/nsd.log", encoding: .utf8)) ?? ""
             if log.contains("nsd started") { break }
-            if !process.isRunning || Date() > deadline {
+            if nsd.hasExited || Date() > deadline {
                 stop()
-                throw Failure(description: "NSD on \(address)@\(port) did not start within \(seconds) s:\n\(log)")
+                throw Failure(description: "NSD on \(self.address)@\(port) did not start within \(seconds) s:\n\(log)")
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
@@ -96,14 +88,11 @@ final class NSDServer: Sendable {
     deinit { stop() }
 
     func stop() {
-        process.withLock { slot in
-            guard let process = slot else { return }
-            slot = nil
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
+        let running = children.withLock { list in
+            defer { list = [] }
+            return list
         }
+        running.forEach { $0.terminate() }
         try? FileManager.default.removeItem(at: directory)
     }
 }
@@ -146,4 +135,69 @@ final class SilentServer: Sendable {
     }
 
     deinit { sockets.forEach { close($0) } }
+}
+
+/// A child process spawned with a clean signal mask.
+///
+/// Foundation's `Process`, called from a Swift concurrency thread, passes on that
+/// thread's mask, in which nearly every signal (SIGTERM and SIGCHLD included) is
+/// blocked: the child then ignores `terminate()` and a shell's `wait` never returns.
+/// posix_spawn with POSIX_SPAWN_SETSIGMASK gives the child an empty mask instead.
+final class ChildProcess: Sendable {
+    let pid: pid_t
+    private let exited = Mutex(false)
+
+    init(_ argv: [String], log: String) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var child = pid_t()
+        let code = posix_spawn(&child, argv[0], &actions, &attributes, cArguments, environ)
+        guard code == 0 else {
+            throw NSDServer.Failure(description: "posix_spawn \(argv[0]): \(String(cString: strerror(code)))")
+        }
+        pid = child
+    }
+
+    /// True once the child has exited (and been reaped).
+    var hasExited: Bool {
+        exited.withLock { done in
+            if !done, waitpid(pid, nil, WNOHANG) == pid { done = true }
+            return done
+        }
+    }
+
+    /// SIGTERM, up to five seconds' grace, then SIGKILL; always reaps.
+    func terminate() {
+        exited.withLock { done in
+            guard !done else { return }
+            kill(pid, SIGTERM)
+            for _ in 0..<250 {
+                if waitpid(pid, nil, WNOHANG) == pid { done = true; return }
+                usleep(20_000)
+            }
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+            done = true
+        }
+    }
+
+    deinit { terminate() }
 }

@@ -91,6 +91,7 @@ struct ResolverTests {
         ("x.broken.test", .failure(["x.broken.test TXT", "SERVFAIL"])),
         ("x.notserved.test", .failure(["x.notserved.test TXT", "SERVFAIL"])),
         ("bad..name.stswatch.test", .failure(["bad..name.stswatch.test TXT", "syntax"])),
+        ("split\u{0}.evil.test", .failure(["NUL"])),
     ] as [(String, Expect<TXTRecord>)])
     func txt(name: String, expect: Expect<TXTRecord>) async throws {
         expect.check(try await resolver().txt(name), "TXT \(name)")
@@ -210,6 +211,18 @@ struct ResolverTests {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("STSDNS burst: \(bulkCount) lookups in \(String(format: "%.3f", seconds)) s, "
               + "\(Int(Double(bulkCount) / seconds)) queries/s (figure only, not asserted)")
+    }
+
+    @Test("an IPv6 upstream in [ADDRESS]:PORT form")
+    func ipv6Upstream() async throws {
+        // ::1 has one address, so the port keeps parallel runs apart.
+        let nsd = try NSDServer(zones: ["stswatch.test": mainZone], address: "::1", port: 20000 + Int(getpid()) % 20000)
+        defer { nsd.stop() }
+        #expect(nsd.upstream.hasPrefix("[::1]:"))
+        let dns = try Resolver(upstream: nsd.upstream)
+        Expect.outcome(.records([MXRecord(preference: 10, exchange: "mx1.stswatch.test."),
+                                 MXRecord(preference: 20, exchange: "mx.elsewhere.test.")]))
+            .check(await dns.mx("stswatch.test"), "MX over IPv6")
     }
 
     @Test("without an upstream, names from /etc/hosts resolve")
