@@ -22,6 +22,12 @@ let package = Package(
         // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "STSGzip", dependencies: ["CZlib"]),
+        // ncurses (wide), imported by STSTerminal only.
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        // The dashboard's views, key tables, themes and reducer: pure Swift, rendered into a grid of cells.
+        .target(name: "STSDashboard", dependencies: ["STSCore"]),
+        // Draws the grid with ncurses and runs the dashboard's loop.
+        .target(name: "STSTerminal", dependencies: ["CNcurses", "STSDashboard"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -34,6 +40,7 @@ let package = Package(
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
         .testTarget(name: "StswatchCLITests", dependencies: ["stswatch"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
+        .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )
