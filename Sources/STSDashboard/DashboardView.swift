@@ -38,6 +38,12 @@ public enum DashboardView {
         x += grid.put(" stswatch ", x: x, y: rect.y, role: .title, attributes: [.bold])
         for pane in Pane.allCases {
             var label = pane.title
+            if pane == .domains {
+                // Where the selection is, and how many rows the filter leaves of all.
+                let total = state.snapshot.domains.count
+                let position = state.selectedIndex.map { "\($0 + 1)/" } ?? ""
+                label += " " + position + (state.rows.count == total ? "\(total)" : "\(state.rows.count) of \(total)")
+            }
             if pane == .detail, let d = state.selectedDomain { label += ": " + TextWidth.clip(d, to: rect.width >= 120 ? 40 : 20, ellipsis: glyphs.ellipsis) }
             x += grid.put(" \(label) ", x: x + 1, y: rect.y, role: pane == state.pane ? .tabActive : .tabInactive) + 1
         }

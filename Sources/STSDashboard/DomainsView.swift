@@ -85,10 +85,5 @@ public enum DomainsView {
                 grid.paint(Rect(x: rowRect.x + badgeWidth, y: rowRect.y, width: rowRect.width - badgeWidth, height: 1), role: .selection)
             }
         }
-        if state.rows.count > list.height {
-            let first = state.domainsScroll + 1, last = min(state.rows.count, state.domainsScroll + list.height)
-            let pos = " \(first)-\(last)/\(state.rows.count) "
-            grid.put(pos, x: rect.maxX - TextWidth.of(pos), y: rect.y, role: .dim)
-        }
     }
 }
