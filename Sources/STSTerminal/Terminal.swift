@@ -107,7 +107,11 @@ public final class Terminal {
                 pair = Int16(n + 1)
                 init_pair(pair, color(style.foreground), color(style.background))
             }
-            if colorMode == .none && attrs == sts_a_normal() && role == .selection { attrs = sts_a_reverse() }
+            // The selection must stay visible when its background is lost: with no colours,
+            // or when an 8-colour terminal maps a dark grey to black or the default.
+            let lostBackground = colorMode == .none
+                || (colorMode == .basic8 && [ThemeColor.default, .index(0)].contains(style.background.basic))
+            if role == .selection && lostBackground && !effective.monochrome { attrs |= sts_a_reverse() }
             pairs[role] = (attrs, pair)
         }
         previous = nil

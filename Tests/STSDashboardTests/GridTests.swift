@@ -115,4 +115,20 @@ import Testing
         #expect(md.contains("| Domains | `/` | filter domains by text |"))
         #expect(md.contains("| all | `q` | quit |"))
     }
+
+    /// docs/DASHBOARD.md carries the generated table; re-recording snapshots rewrites it.
+    @Test func docsKeyTableIsCurrent() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/DASHBOARD.md")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let marker = try #require(text.range(of: "<!-- keys:begin"))
+        let begin = try #require(text.range(of: "-->\n", range: marker.lowerBound..<text.endIndex))
+        let end = try #require(text.range(of: "<!-- keys:end -->"))
+        let table = KeyBindings.markdown()
+        if ProcessInfo.processInfo.environment["STSWATCH_RECORD_SNAPSHOTS"] == "1" {
+            try (String(text[..<begin.upperBound]) + table + String(text[end.lowerBound...])).write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        #expect(String(text[begin.upperBound..<end.lowerBound]) == table)
+    }
 }
