@@ -4,7 +4,7 @@ import STSCore
 /// Reported failures: groups, then the reports behind one, then one report in full.
 public enum FailuresView {
     static let groupColumns = [
-        Column("PERIOD", width: 11, priority: 4),
+        Column("PERIOD", width: 12, priority: 4),
         Column("DOMAIN", width: 14, flexible: true, priority: 6),
         Column("RESULT", width: 18, flexible: true),
         Column("RECEIVING MX", width: 14, flexible: true, priority: 8),
@@ -17,7 +17,7 @@ public enum FailuresView {
 
     static let reportColumns = [
         Column("RECEIVED", width: 16, priority: 5),
-        Column("PERIOD", width: 11),
+        Column("PERIOD", width: 12),
         Column("REPORTER", width: 14, flexible: true),
         Column("REPORT ID", width: 16, flexible: true, priority: 4),
         Column("OK", width: 7, alignRight: true, priority: 6),
