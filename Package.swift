@@ -29,6 +29,12 @@ let package = Package(
         .systemLibrary(name: "CUnbound", path: "Sources/CUnbound"),
         // The DNS adapter: TXT, MX, A and AAAA lookups on libunbound, answered as DNSOutcome.
         .target(name: "STSDNS", dependencies: ["STSCore", "CUnbound"]),
+        // ncurses (wide), imported by STSTerminal only.
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        // The dashboard's views, key tables, themes and reducer: pure Swift, rendered into a grid of cells.
+        .target(name: "STSDashboard", dependencies: ["STSCore"]),
+        // Draws the grid with ncurses and runs the dashboard's loop.
+        .target(name: "STSTerminal", dependencies: ["CNcurses", "STSDashboard"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -70,6 +76,7 @@ let package = Package(
         .executableTarget(name: "stsdns-bench", dependencies: ["STSDNS", "STSCore", "STSLab"]),
         .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore", "STSLab"]),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
+        .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )
