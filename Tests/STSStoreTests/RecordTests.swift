@@ -23,6 +23,13 @@ import Testing
         #expect(findings.map(\.finding) == assessment.findings)
         #expect(findings.allSatisfy { $0.firstSeen == t0 && $0.lastSeen == t0 })
 
+        let summary = try #require(try store.stateSummaries().first)
+        #expect(summary == StateSummary(domain: "example.com", status: .warn, checkedAt: t0, mode: .enforce, tlsrptPresent: false,
+                                        mxCertNotAfter: assessment.mx.compactMap(\.cert?.notAfter).min(),
+                                        policyCertNotAfter: assessment.mtaSts.fetch?.cert?.notAfter,
+                                        findingCount: assessment.findings.count, consecutiveFailures: 0, nextDueAt: t0.addingTimeInterval(3600)))
+        #expect(summary.mxCertNotAfter == t0.addingTimeInterval(10 * 86_400))
+
         let record = try #require(try store.domains().first)
         #expect(record.status == .warn && record.lastCheckedAt == t0 && record.lastSuccessAt == t0)
         #expect(record.nextDueAt == t0.addingTimeInterval(3600))
