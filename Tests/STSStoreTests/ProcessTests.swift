@@ -46,6 +46,11 @@ import Testing
         let writer = try Child(productPath("stswatch-store-torture"), [path, "60"], output: temp.path("torture.out"))
         // Let it commit a few hundred checks, then kill it at an arbitrary point of a transaction.
         try writer.waitFor(timeout: 60) { $0.split(separator: "\n").count >= 300 }
+        // While it runs, it holds the writer lock, and a second writer is told who it is.
+        let error = #expect(throws: WriterLock.Failure.self) { try WriterLock.acquire(for: path) }
+        guard case .held(path, let holder?) = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(holder.pid == writer.process.processIdentifier && holder.program == "stswatch-store-torture")
+        #expect(error?.description.contains("is being written by stswatch-store-torture pid \(holder.pid) on host ") == true)
         writer.kill9()
         #expect(writer.process.terminationReason == .uncaughtSignal)
         let printed = writer.output.split(separator: "\n").compactMap { Int($0) }
