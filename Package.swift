@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
@@ -35,6 +36,14 @@ let package = Package(
         .target(name: "STSDashboard", dependencies: ["STSCore"]),
         // Draws the grid with ncurses and runs the dashboard's loop.
         .target(name: "STSTerminal", dependencies: ["CNcurses", "STSDashboard"]),
+        // The SQLite cache: schema, migrations and named queries. The only target that imports GRDB.
+        .target(name: "STSStore", dependencies: ["STSCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Realistic synthetic observations for the store's tests, torture helper and benchmark.
+        .target(name: "STSStoreFixtures", dependencies: ["STSCore"]),
+        // Writes records in a loop until killed: the store's SIGKILL-consistency test runs it.
+        .executableTarget(name: "stswatch-store-torture", dependencies: ["STSStore", "STSStoreFixtures"]),
+        // Prints write rate, size, read time and peak memory for 10,000 domains.
+        .executableTarget(name: "stswatch-store-bench", dependencies: ["STSStore", "STSStoreFixtures", "STSCore"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -77,6 +86,8 @@ let package = Package(
         .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore", "STSLab"]),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
+        // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.
+        .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture"]),
     ],
     swiftLanguageModes: [.v6]
 )
