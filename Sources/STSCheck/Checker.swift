@@ -106,8 +106,10 @@ public struct Checker: Sendable {
     private func gatherPolicy(_ domain: String, into partial: PartialObservation) async {
         let sts = await environment.resolver.txt("_mta-sts.\(domain)")
         await partial.setSTS(sts)
-        // Senders fetch only when the TXT RRset has a v=STSv1 record; so do we.
-        guard case .records(let records) = sts, STSRecordVerdict.evaluate(records) != .absent else { return }
+        // Senders fetch only when the TXT RRset has a v=STSv1 record. We also look when it has none,
+        // to tell a postmaster who published a policy but forgot the record; that costs one lookup
+        // of mta-sts.DOMAIN, which does not exist for most domains without MTA-STS.
+        if case .failed = sts { return }
         await partial.setFetch(await fetchPolicy(domain))
     }
 

@@ -159,6 +159,8 @@ private struct Judging {
         summary.mode = policy.mode
         summary.maxAge = policy.maxAge
         summary.mx = policy.mx.map(\.pattern)
+        // Without a TXT record senders never apply the policy: show it, judge nothing by it.
+        if record == .absent { return (summary, nil) }
         if !parsed.warnings.isEmpty {
             add(.stsPolicyLenient, .info, fetch.url, "accepted leniently: " + parsed.warnings.map(\.description).joined(separator: "; "))
         }
@@ -171,7 +173,7 @@ private struct Judging {
             break
         }
         if policy.mode != .none && policy.maxAge < settings.shortMaxAge {
-            add(.stsMaxAgeShort, .info, domain, "max_age \(policy.maxAge) s is under a day; RFC 8461 recommends weeks, so senders forget the policy quickly")
+            add(.stsMaxAgeShort, .warn, domain, "max_age \(policy.maxAge) s is under a day; RFC 8461 recommends weeks, so senders forget the policy quickly")
         }
         if let previous, let id = record.record?.id, previous.stsID == id,
            let old = previous.policy, old != policy {

@@ -44,7 +44,7 @@ public enum Lint {
             break
         }
         if policy.mode != .none && policy.maxAge < JudgementSettings().shortMaxAge {
-            findings.append(Finding(code: .stsMaxAgeShort, severity: .info, subject: name,
+            findings.append(Finding(code: .stsMaxAgeShort, severity: .warn, subject: name,
                                     message: "max_age \(policy.maxAge) s is under a day; RFC 8461 recommends weeks"))
         }
         let coverage = hosts.map { host in

@@ -84,7 +84,7 @@ struct ObservationBuilder {
         ("policy lenient", { @Sendable (b: inout ObservationBuilder) in b.policyBody = "version: STSv1\n\nmode: enforce\nmx: *.example.com\nmx: *.mail.example.com\nmax_age: 604800\n" }, "sts-policy-lenient", .info, .ok),
         ("testing mode", { @Sendable (b: inout ObservationBuilder) in b.policyBody = "version: STSv1\nmode: testing\nmx: *.example.com\nmx: *.mail.example.com\nmax_age: 604800\n" }, "sts-mode-testing", .warn, .warn),
         ("none mode", { @Sendable (b: inout ObservationBuilder) in b.policyBody = "version: STSv1\nmode: none\nmax_age: 604800\n" }, "sts-mode-none", .warn, .warn),
-        ("short max_age", { @Sendable (b: inout ObservationBuilder) in b.policyBody = "version: STSv1\nmode: enforce\nmx: *.example.com\nmx: *.mail.example.com\nmax_age: 300\n" }, "sts-max-age-short", .info, .ok),
+        ("short max_age", { @Sendable (b: inout ObservationBuilder) in b.policyBody = "version: STSv1\nmode: enforce\nmx: *.example.com\nmx: *.mail.example.com\nmax_age: 300\n" }, "sts-max-age-short", .warn, .warn),
         ("uncovered MX", { @Sendable (b: inout ObservationBuilder) in b.mx.append(("backup.other.net", 30)) }, "sts-mx-not-covered", .crit, .crit),
         ("unused pattern", { @Sendable (b: inout ObservationBuilder) in b.mx = [("mx1.example.com", 10)] }, "sts-mx-pattern-unused", .info, .ok),
         ("no TLS-RPT", { @Sendable (b: inout ObservationBuilder) in b.tlsrptTXT = .noRecords }, "tlsrpt-txt-missing", .warn, .warn),

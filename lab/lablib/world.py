@@ -277,7 +277,7 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
                "ok", ["sts-mx-pattern-unused"],
                policy_mx=["mx1.mx-pattern-unused.test", "old-mx.mx-pattern-unused.test"])
     b.scenario("policy-no-txt.test", "a policy is served at mta-sts.policy-no-txt.test but there is no _mta-sts TXT",
-               "warn", ["sts-txt-missing", "sts-policy-without-txt"], sts=[],
+               "warn", ["sts-txt-missing"], sts=[],
                policy=PolicyHost(names=["mta-sts.policy-no-txt.test"]))
     b.scenario("policy-cert-expiring.test", "policy host certificate expires in 15 days", "warn",
                ["sts-policy-certificate-expiring"],
