@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
-        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch"]),
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),
