@@ -61,47 +61,41 @@ public enum Lint {
         return PolicyResult(policy: policy, warnings: parsed.warnings, coverage: coverage, findings: findings)
     }
 
-    public struct STSRecordResult: Sendable, Hashable {
-        public var verdict: STSRecordVerdict
+    /// A linted TXT RRset: the sender's verdict and what it costs.
+    public struct RecordResult<Record: Hashable & Sendable, ParseError: Error & Hashable & Sendable>: Sendable, Hashable {
+        public var verdict: RecordVerdict<Record, ParseError>
         public var findings: [Finding]
         public var valid: Bool { verdict.record != nil }
     }
 
     /// Lints the records of an `_mta-sts` RRset (each string one record).
-    public static func stsRecords(_ records: [String]) -> STSRecordResult {
+    public static func stsRecords(_ records: [String]) -> RecordResult<STSRecord, STSRecord.ParseError> {
         let verdict = STSRecordVerdict.evaluate(records.map { TXTRecord($0) })
-        let subject = "_mta-sts"
-        let finding: Finding? = switch verdict {
-        case .absent: Finding(code: .stsTxtMissing, severity: .crit, subject: subject,
-                              message: "no record begins with \"v=STSv1\": senders would see no MTA-STS")
-        case .multiple(let t): Finding(code: .stsTxtMultiple, severity: .crit, subject: subject,
-                                       message: "\(t.count) records begin with \"v=STSv1\": senders would assume no policy")
-        case .invalid(let text, let error): Finding(code: .stsTxtInvalid, severity: .crit, subject: subject,
-                                                    message: "\"\(text)\": \(error)")
-        case .valid: nil
-        }
-        return STSRecordResult(verdict: verdict, findings: finding.map { [$0] } ?? [])
-    }
-
-    public struct TLSRPTRecordResult: Sendable, Hashable {
-        public var verdict: TLSRPTRecordVerdict
-        public var findings: [Finding]
-        public var valid: Bool { verdict.record != nil }
+        return RecordResult(verdict: verdict, findings: findings(verdict, subject: "_mta-sts", version: "v=STSv1",
+                                                                  codes: (.stsTxtMissing, .stsTxtMultiple, .stsTxtInvalid),
+                                                                  cost: "senders would see no MTA-STS policy"))
     }
 
     /// Lints the records of a `_smtp._tls` RRset (each string one record).
-    public static func tlsrptRecords(_ records: [String]) -> TLSRPTRecordResult {
+    public static func tlsrptRecords(_ records: [String]) -> RecordResult<TLSRPTRecord, TLSRPTRecord.ParseError> {
         let verdict = TLSRPTRecordVerdict.evaluate(records.map { TXTRecord($0) })
-        let subject = "_smtp._tls"
-        let finding: Finding? = switch verdict {
-        case .absent: Finding(code: .tlsrptTxtMissing, severity: .crit, subject: subject,
-                              message: "no record begins with \"v=TLSRPTv1\": senders would send no reports")
-        case .multiple(let t): Finding(code: .tlsrptTxtMultiple, severity: .crit, subject: subject,
-                                       message: "\(t.count) records begin with \"v=TLSRPTv1\": senders would send no reports")
-        case .invalid(let text, let error): Finding(code: .tlsrptTxtInvalid, severity: .crit, subject: subject,
-                                                    message: "\"\(text)\": \(error)")
-        case .valid: nil
+        return RecordResult(verdict: verdict, findings: findings(verdict, subject: "_smtp._tls", version: "v=TLSRPTv1",
+                                                                  codes: (.tlsrptTxtMissing, .tlsrptTxtMultiple, .tlsrptTxtInvalid),
+                                                                  cost: "senders would send no reports"))
+    }
+
+    private static func findings<R, E>(_ verdict: RecordVerdict<R, E>, subject: String, version: String,
+                                       codes: (missing: FindingCode, multiple: FindingCode, invalid: FindingCode),
+                                       cost: String) -> [Finding] {
+        switch verdict {
+        case .absent:
+            [Finding(code: codes.missing, severity: .crit, subject: subject, message: "no record begins with \"\(version)\": \(cost)")]
+        case .multiple(let texts):
+            [Finding(code: codes.multiple, severity: .crit, subject: subject, message: "\(texts.count) records begin with \"\(version)\": \(cost)")]
+        case .invalid(let text, let error):
+            [Finding(code: codes.invalid, severity: .crit, subject: subject, message: "\"\(text)\": \(error)")]
+        case .valid:
+            []
         }
-        return TLSRPTRecordResult(verdict: verdict, findings: finding.map { [$0] } ?? [])
     }
 }

@@ -74,26 +74,11 @@ public struct STSRecord: Sendable, Hashable, Codable {
 }
 
 /// What a sender concludes from the `_mta-sts` TXT RRset.
-public enum STSRecordVerdict: Hashable, Sendable {
-    /// No record begins with `v=STSv1`: the domain has no MTA-STS.
-    case absent
-    /// Several candidate records: senders assume no policy (RFC 8461 §3.1).
-    case multiple([String])
-    /// The one candidate is not valid: senders assume no policy.
-    case invalid(text: String, error: STSRecord.ParseError)
-    case valid(STSRecord)
+public typealias STSRecordVerdict = RecordVerdict<STSRecord, STSRecord.ParseError>
 
+extension RecordVerdict where Record == STSRecord, ParseError == STSRecord.ParseError {
     /// Applies RFC 8461 §3.1 to the records of the RRset.
     public static func evaluate(_ records: [TXTRecord]) -> STSRecordVerdict {
-        switch RecordSetSelection.select(records, version: STSRecord.versionTag) {
-        case .none: return .absent
-        case .multiple(let texts): return .multiple(texts)
-        case .one(let text):
-            do { return .valid(try STSRecord.parse(text)) } catch { return .invalid(text: text, error: error) }
-        }
-    }
-
-    public var record: STSRecord? {
-        if case .valid(let r) = self { r } else { nil }
+        evaluate(records, version: STSRecord.versionTag, parse: STSRecord.parse)
     }
 }

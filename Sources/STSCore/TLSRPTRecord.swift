@@ -144,23 +144,11 @@ extension Character {
 }
 
 /// What a sender concludes from the `_smtp._tls` TXT RRset.
-public enum TLSRPTRecordVerdict: Hashable, Sendable {
-    case absent
-    case multiple([String])
-    case invalid(text: String, error: TLSRPTRecord.ParseError)
-    case valid(TLSRPTRecord)
+public typealias TLSRPTRecordVerdict = RecordVerdict<TLSRPTRecord, TLSRPTRecord.ParseError>
 
+extension RecordVerdict where Record == TLSRPTRecord, ParseError == TLSRPTRecord.ParseError {
     /// Applies RFC 8460 §3: discard records without the version tag; exactly one must remain.
     public static func evaluate(_ records: [TXTRecord]) -> TLSRPTRecordVerdict {
-        switch RecordSetSelection.select(records, version: TLSRPTRecord.versionTag) {
-        case .none: return .absent
-        case .multiple(let texts): return .multiple(texts)
-        case .one(let text):
-            do { return .valid(try TLSRPTRecord.parse(text)) } catch { return .invalid(text: text, error: error) }
-        }
-    }
-
-    public var record: TLSRPTRecord? {
-        if case .valid(let r) = self { r } else { nil }
+        evaluate(records, version: TLSRPTRecord.versionTag, parse: TLSRPTRecord.parse)
     }
 }

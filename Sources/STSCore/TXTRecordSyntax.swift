@@ -93,3 +93,39 @@ public enum RecordSetSelection: Equatable, Sendable {
         }
     }
 }
+
+/// What a sender concludes from a TXT RRset of one record type (RFC 8461 §3.1, RFC 8460 §3).
+public enum RecordVerdict<Record: Hashable & Sendable, ParseError: Error & Hashable & Sendable>: Hashable, Sendable {
+    /// No record begins with the version tag: the domain does not publish one.
+    case absent
+    /// Several candidate records: senders act as though there were none.
+    case multiple([String])
+    /// The one candidate is not valid: senders ignore it.
+    case invalid(text: String, error: ParseError)
+    case valid(Record)
+
+    /// Discards records without the version tag; exactly one must remain, and it must parse.
+    static func evaluate(_ records: [TXTRecord], version: String,
+                         parse: (String) throws(ParseError) -> Record) -> RecordVerdict {
+        switch RecordSetSelection.select(records, version: version) {
+        case .none: return .absent
+        case .multiple(let texts): return .multiple(texts)
+        case .one(let text):
+            do { return .valid(try parse(text)) } catch { return .invalid(text: text, error: error) }
+        }
+    }
+
+    public var record: Record? {
+        if case .valid(let r) = self { r } else { nil }
+    }
+
+    /// `absent`, `multiple`, `invalid` or `valid`, as the JSON output names them.
+    public var name: String {
+        switch self {
+        case .absent: "absent"
+        case .multiple: "multiple"
+        case .invalid: "invalid"
+        case .valid: "valid"
+        }
+    }
+}

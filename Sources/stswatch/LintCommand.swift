@@ -95,18 +95,8 @@ struct LintSTSRecord: ParsableCommand {
     @OptionGroup var options: LintOptions
 
     func run() throws {
-        try runLint {
-            let result = Lint.stsRecords(records)
-            if options.json {
-                try Output.jsonLine(RecordLintJSON(records: records, sts: result))
-            } else if let record = result.verdict.record {
-                Output.line("\(Output.styled("valid MTA-STS record", .ok)): id \(record.id)")
-                for ext in record.extensions { Output.line("  \(Output.safe(ext.name))=\(Output.safe(ext.value))  (ignored by senders)") }
-            } else {
-                Output.line(Output.styled("no usable MTA-STS record", .crit))
-                result.findings.forEach { Output.line(Output.render($0)) }
-            }
-            return result.valid
+        try lintRecords(Lint.stsRecords(records), records: records, json: options.json, kind: "MTA-STS") { record in
+            ["id \(record.id)"] + record.extensions.map { "\($0.name)=\($0.value)  (ignored by senders)" }
         }
     }
 }
@@ -123,19 +113,26 @@ struct LintTLSRPTRecord: ParsableCommand {
     @OptionGroup var options: LintOptions
 
     func run() throws {
-        try runLint {
-            let result = Lint.tlsrptRecords(records)
-            if options.json {
-                try Output.jsonLine(RecordLintJSON(records: records, tlsrpt: result))
-            } else if let record = result.verdict.record {
-                Output.line("\(Output.styled("valid TLS-RPT record", .ok)): reports go to")
-                for uri in record.rua { Output.line("  \(Output.safe(uri.description))") }
-            } else {
-                Output.line(Output.styled("no usable TLS-RPT record", .crit))
-                result.findings.forEach { Output.line(Output.render($0)) }
-            }
-            return result.valid
+        try lintRecords(Lint.tlsrptRecords(records), records: records, json: options.json, kind: "TLS-RPT") { record in
+            record.rua.map { "reports to \($0.description)" }
         }
+    }
+}
+
+/// Prints a linted RRset (JSON or text) and exits 1 when senders would not use it.
+func lintRecords<R, E>(_ result: Lint.RecordResult<R, E>, records: [String], json: Bool, kind: String,
+                       describe: (R) -> [String]) throws {
+    try runLint {
+        if json {
+            try Output.jsonLine(RecordLintJSON(records: records, result: result))
+        } else if let record = result.verdict.record {
+            Output.line(Output.styled("valid \(kind) record", .ok))
+            describe(record).forEach { Output.line("  \(Output.safe($0))") }
+        } else {
+            Output.line(Output.styled("no usable \(kind) record", .crit))
+            result.findings.forEach { Output.line(Output.render($0)) }
+        }
+        return result.valid
     }
 }
 
@@ -195,40 +192,31 @@ struct RecordLintJSON: Encodable {
     var valid: Bool
     /// `valid`, `absent`, `multiple` or `invalid`.
     var verdict: String
+    /// The record's fields under their tag names (`v`, `id`, `rua`, extensions).
     var record: [String: JSONValue]?
     var error: String?
     var findings: [Finding]
 
-    init(records: [String], sts: Lint.STSRecordResult) {
+    init<R, E>(records: [String], result: Lint.RecordResult<R, E>) {
         self.records = records
-        valid = sts.valid
-        findings = sts.findings
-        switch sts.verdict {
-        case .absent: verdict = "absent"
-        case .multiple: verdict = "multiple"
-        case .invalid(_, let e): verdict = "invalid"; error = e.description
-        case .valid(let r):
-            verdict = "valid"
-            var fields: [String: JSONValue] = ["v": .string("STSv1"), "id": .string(r.id)]
-            for ext in r.extensions { fields[ext.name] = .string(ext.value) }
-            record = fields
+        valid = result.valid
+        findings = result.findings
+        verdict = result.verdict.name
+        if case .invalid(_, let e) = result.verdict { error = "\(e)" }
+        switch result.verdict.record {
+        case let r as STSRecord:
+            record = Self.fields(["v": .string("STSv1"), "id": .string(r.id)], r.extensions)
+        case let r as TLSRPTRecord:
+            record = Self.fields(["v": .string("TLSRPTv1"), "rua": .array(r.rua.map { .string($0.description) })], r.extensions)
+        default:
+            record = nil
         }
     }
 
-    init(records: [String], tlsrpt: Lint.TLSRPTRecordResult) {
-        self.records = records
-        valid = tlsrpt.valid
-        findings = tlsrpt.findings
-        switch tlsrpt.verdict {
-        case .absent: verdict = "absent"
-        case .multiple: verdict = "multiple"
-        case .invalid(_, let e): verdict = "invalid"; error = e.description
-        case .valid(let r):
-            verdict = "valid"
-            var fields: [String: JSONValue] = ["v": .string("TLSRPTv1"), "rua": .array(r.rua.map { .string($0.description) })]
-            for ext in r.extensions { fields[ext.name] = .string(ext.value) }
-            record = fields
-        }
+    private static func fields(_ base: [String: JSONValue], _ extensions: [STSRecord.Extension]) -> [String: JSONValue] {
+        var fields = base
+        for ext in extensions { fields[ext.name] = .string(ext.value) }
+        return fields
     }
 }
 
