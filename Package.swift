@@ -61,6 +61,11 @@ let package = Package(
             // Scripted loopback servers the tests start; run with python3, not built.
             exclude: ["Fixtures"]
         ),
+        // GMime 3 (with GLib), seen only by STSMIME. pkgConfig supplies GLib's include paths.
+        .systemLibrary(name: "CGMime", pkgConfig: "gmime-3.0"),
+        // E-mail as plain values: decoded headers and leaf parts.
+        .target(name: "STSMIME", dependencies: ["CGMime"]),
+        .testTarget(name: "STSMIMETests", dependencies: ["STSMIME"]),
     ],
     swiftLanguageModes: [.v6]
 )
