@@ -66,6 +66,9 @@ let package = Package(
         // E-mail as plain values: decoded headers and leaf parts.
         .target(name: "STSMIME", dependencies: ["CGMime"]),
         .testTarget(name: "STSMIMETests", dependencies: ["STSMIME"]),
+        // Reads TLS-RPT reports from files, mail folders and IMAP into a ReportSink.
+        .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
+        .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl"]),
     ],
     swiftLanguageModes: [.v6]
 )
