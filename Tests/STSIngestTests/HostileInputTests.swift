@@ -138,6 +138,7 @@ final class EventLog: Sendable {
     var problems: [IngestProblem] {
         events.withLock { $0.compactMap { if case .problem(let problem) = $0 { problem } else { nil } } }
     }
+    var allEvents: [IngestEvent] { events.withLock { $0 } }
     var reports: Int {
         events.withLock { $0.filter { if case .report = $0 { true } else { false } }.count }
     }
