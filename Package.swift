@@ -68,6 +68,8 @@ let package = Package(
         .testTarget(name: "STSMIMETests", dependencies: ["STSMIME"]),
         // Reads TLS-RPT reports from files, mail folders and IMAP into a ReportSink.
         .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
+        // Prints ingest rate, bytes per report and peak memory for generated reports (files and a Maildir).
+        .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore"]),
         .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl"]),
     ],
     swiftLanguageModes: [.v6]
