@@ -90,6 +90,16 @@ let package = Package(
         .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
         // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.
         .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture"]),
+        // GMime 3 (with GLib), seen only by STSMIME. pkgConfig supplies GLib's include paths.
+        .systemLibrary(name: "CGMime", pkgConfig: "gmime-3.0"),
+        // E-mail as plain values: decoded headers and leaf parts.
+        .target(name: "STSMIME", dependencies: ["CGMime"]),
+        .testTarget(name: "STSMIMETests", dependencies: ["STSMIME"]),
+        // Reads TLS-RPT reports from files, mail folders and IMAP into a ReportSink.
+        .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
+        // Prints ingest rate, bytes per report and peak memory for generated reports (files and a Maildir).
+        .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore"]),
+        .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl"]),
     ],
     swiftLanguageModes: [.v6]
 )

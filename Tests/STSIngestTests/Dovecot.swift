@@ -1,0 +1,184 @@
+import Foundation
+
+/// A real Dovecot IMAP server on a loopback address, started by the test that needs it.
+///
+/// Private config directory, `ssl = required` with a certificate made by the openssl
+/// CLI (its IP SAN is the loopback address, so the name check is real), a
+/// passwd-file user, and a Maildir in a temporary folder.
+final class Dovecot: @unchecked Sendable {
+    // @unchecked: every stored property is a `let` set in init; the only mutation is the server process itself.
+    let dir: TempDir
+    let address: String
+    let port = 19993
+    let user = "reports"
+    let password = "correct horse \(UUID().uuidString.prefix(8))"
+    let maildir: String
+    let caFile: String
+    let config: String
+    private let mailOwner: (uid: uid_t, gid: gid_t)
+    /// The master, run in the foreground (-F) as our child so it can be stopped by its own pid.
+    private let master: Process
+
+    init() throws {
+        dir = try TempDir()
+        // A loopback address of our own: no port clash with other servers on this machine.
+        address = "127.66.1.\(Int.random(in: 2...250))"
+        maildir = dir.path + "/mail/\(user)/Maildir"
+        caFile = dir.path + "/cert.pem"
+        config = dir.path + "/dovecot.conf"
+        for sub in ["cur", "new", "tmp"] { try dir.mkdir("mail/\(user)/Maildir/\(sub)") }
+        try dir.mkdir("run")
+        try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.path + "/key.pem",
+                                          "-out", caFile, "-days", "2", "-subj", "/CN=stswatch test imap",
+                                          "-addext", "subjectAltName=IP:\(address)"])
+        try dir.write("passwd", Data("\(user):{PLAIN}\(password)::::::\n".utf8))
+        let root = getuid() == 0
+        // Dovecot refuses to give mail processes UID 0: as root, mail belongs to nobody.
+        mailOwner = root ? (65534, 65534) : (getuid(), getgid())
+        let me = String(cString: getpwuid(getuid()).pointee.pw_name)
+        let userdb = root ? "uid=nobody gid=nogroup" : "uid=\(getuid()) gid=\(getgid())"
+        let nonRoot = root ? "" : "default_login_user = \(me)\ndefault_internal_user = \(me)\n"
+        try dir.write("dovecot.conf", Data("""
+        base_dir = \(dir.path)/run
+        state_dir = \(dir.path)/state
+        log_path = \(dir.path)/dovecot.log
+        protocols = imap
+        listen = \(address)
+        \(nonRoot)ssl = required
+        ssl_cert = <\(caFile)
+        ssl_key = <\(dir.path)/key.pem
+        auth_mechanisms = plain
+        mail_location = maildir:\(dir.path)/mail/%u/Maildir
+        passdb {
+          driver = passwd-file
+          args = scheme=PLAIN username_format=%u \(dir.path)/passwd
+        }
+        userdb {
+          driver = static
+          args = \(userdb) home=\(dir.path)/mail/%u
+        }
+        service imap-login {
+          chroot =
+          inet_listener imap {
+            port = 0
+          }
+          inet_listener imaps {
+            address = \(address)
+            port = \(port)
+            ssl = yes
+          }
+        }
+        service anvil {
+          chroot =
+        }
+
+        """.utf8))
+        master = Process()
+        try chownMail()
+        master.executableURL = URL(fileURLWithPath: "/usr/sbin/dovecot")
+        master.arguments = ["-F", "-c", config]
+        master.standardOutput = FileHandle.nullDevice
+        master.standardError = FileHandle.nullDevice
+        try master.run()
+        do {
+            try waitUntilListening(timeout: 10)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    deinit { stop() }
+
+    /// Stops the master by its pid (it stops its own children) and waits for it to go.
+    func stop() {
+        guard master.isRunning else { return }
+        let pid = master.processIdentifier
+        kill(pid, SIGTERM)
+        for _ in 0..<20 where master.isRunning { usleep(100_000) }
+        // A child of this test process may start with SIGTERM blocked (inherited signal mask): then
+        // only SIGKILL works, and dovecot's own children exit when they lose the master.
+        if master.isRunning { kill(pid, SIGKILL) }
+        for _ in 0..<20 where master.isRunning { usleep(100_000) }
+    }
+
+    /// Delivers a message as an MDA would: written in tmp/, then renamed into new/.
+    func deliver(_ message: Data, name: String) throws {
+        let unique = "\(Int(Date().timeIntervalSince1970)).\(name).stswatch-test"
+        let temporary = maildir + "/tmp/" + unique
+        try message.write(to: URL(fileURLWithPath: temporary))
+        try FileManager.default.moveItem(atPath: temporary, toPath: maildir + "/new/" + unique)
+        try chownMail()
+    }
+
+    /// Gives the mailbox a new UIDVALIDITY, as a restored or recreated mailbox would have.
+    func changeUIDValidity(to value: UInt32) throws {
+        try Self.run("/usr/bin/doveadm", ["-c", config, "mailbox", "update", "-u", user, "--uid-validity", String(value), "INBOX"])
+    }
+
+    /// The flags of every message file (the letters after ":2,"), by file name.
+    func flagLetters() throws -> [String] {
+        var result: [String] = []
+        for sub in ["cur", "new"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: maildir + "/" + sub) {
+                result.append(name.components(separatedBy: ":2,").dropFirst().first ?? "")
+            }
+        }
+        return result
+    }
+
+    var log: String { (try? String(contentsOfFile: dir.path + "/dovecot.log", encoding: .utf8)) ?? "" }
+
+    private func chownMail() throws {
+        guard getuid() == 0 else { return }
+        let base = dir.path + "/mail"
+        chown(base, mailOwner.uid, mailOwner.gid)
+        for path in try FileManager.default.subpathsOfDirectory(atPath: base) {
+            chown(base + "/" + path, mailOwner.uid, mailOwner.gid)
+        }
+    }
+
+    private func waitUntilListening(timeout: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var target = sockaddr_in()
+            target.sin_family = sa_family_t(AF_INET)
+            target.sin_port = in_port_t(port).bigEndian
+            inet_pton(AF_INET, address, &target.sin_addr)
+            let connected = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if connected == 0 { return }
+            usleep(50_000)
+        }
+        throw SupportError(description: "dovecot did not listen on \(address):\(port) within \(timeout) s; log: \(log)")
+    }
+
+    /// Runs a tool to completion (bounded: 30 s), failing with its output when it fails.
+    static func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        // A file, not a pipe: dovecot's daemon keeps the parent's output open after the parent exits.
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("stswatch-run-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        defer { try? output.close() }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            throw SupportError(description: "\(tool) did not finish within 30 s")
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            throw SupportError(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+        }
+    }
+}
