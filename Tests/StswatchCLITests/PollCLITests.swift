@@ -111,6 +111,31 @@ struct PollCLITests {
         #expect(text.stdout.contains("good.test  status-changed [good.test] status ok → crit"), "\(text.stdout)")
     }
 
+    @Test func theConfigFileSetsTheScheduleAndTheDatabase() async throws {
+        let lab = try await sharedLab()
+        let dir = try temporaryDirectory()
+        let db = dir.appendingPathComponent("from-config.sqlite").path
+        let config = dir.appendingPathComponent("stswatch.conf")
+        try "version = 1\n[poll]\ninterval = 2h\njitter = 0%\n[store]\ndb = \(db)\n".write(to: config, atomically: true, encoding: .utf8)
+        let env = ["STSWATCH_CONFIG": config.path, "XDG_DATA_HOME": dir.appendingPathComponent("data").path]
+        func run(_ args: [String]) async throws -> CLI.Result {
+            try await offPool { try CLI.run(args, environment: env, timeout: 60) }
+        }
+        #expect(try await run(["add", "good.test"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: db), "[store] db was not used")
+        let started = Date()
+        #expect(try await run(["poll", "--once"] + Self.probe(lab)).status == 0)
+        let line = try #require(try Self.jsonLines(try await run(["domains", "--json"]).stdout).first)
+        let next = try #require((line["next_due_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
+        // Two hours, no jitter (whole seconds in the JSON).
+        #expect(abs(next.timeIntervalSince(started) - 7_200) < 60, "next due \(next), started \(started)")
+
+        try "version = 1\n[poll]\njitter = 90%\n".write(to: config, atomically: true, encoding: .utf8)
+        let bad = try await run(["poll", "--once", "--db", db] + Self.probe(lab))
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("\(config.path):3: jitter must be"), "\(bad.stderr)")
+    }
+
     @Test func aSecondPollerRefusesNamingTheFirstAndRecheckIsPickedUp() async throws {
         let lab = try await sharedLab()
         let dir = try temporaryDirectory()
