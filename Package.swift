@@ -93,6 +93,8 @@ let package = Package(
         // Prints latency and throughput of the DNS adapter against the lab's bench domains.
         .executableTarget(name: "stsdns-bench", dependencies: ["STSDNS", "STSCore", "STSLab"]),
         .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore", "STSLab"]),
+        // Checks N lab domains sharing M MX hosts and prints rate, memory and connections per MX address.
+        .executableTarget(name: "stswatch-check-bench", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
         // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.

@@ -33,8 +33,20 @@ public enum DomainStatus: String, Sendable, Codable, CaseIterable, Comparable {
         }
     }
 
-    /// Ordering for "worst of": ok < warn < crit < unknown, matching the exit codes.
-    public static func < (lhs: DomainStatus, rhs: DomainStatus) -> Bool { lhs.exitCode < rhs.exitCode }
+    /// Ordering for "worst of": ok < warn < unknown < crit.
+    ///
+    /// A known critical problem outranks a domain we could not judge (as Icinga ranks states),
+    /// and unknown outranks warn so that "cannot tell" never hides behind a mere warning.
+    public static func < (lhs: DomainStatus, rhs: DomainStatus) -> Bool { lhs.rank < rhs.rank }
+
+    private var rank: Int {
+        switch self {
+        case .ok: 0
+        case .warn: 1
+        case .unknown: 2
+        case .crit: 3
+        }
+    }
 }
 
 /// One thing wrong (or worth knowing) about a domain, an MX host or a policy host.

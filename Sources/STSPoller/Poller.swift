@@ -254,8 +254,9 @@ public final class Poller: Sendable {
                                                 previousFailures: record?.consecutiveFailures ?? 0, random: random())
         let store = self.store
         do {
+            let prepared = try Store.prepare(observation: observation, assessment: assessment)
             let outcome = try await writer.timed {
-                try store.record(observation: observation, assessment: assessment, nextDue: nextDue, failed: failed, events: events)
+                try store.record(prepared, nextDue: nextDue, failed: failed, events: events)
             }
             guard let (outcome, seconds) = outcome else { return }
             logger.debug("\(name): \(assessment.status.rawValue), \(assessment.findings.count) findings, next \(nextDue.formatted(.iso8601))")

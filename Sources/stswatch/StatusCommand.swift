@@ -10,7 +10,7 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show the latest recorded state of watched domains, from the cache (no probing).",
         discussion: """
             Output as for `check`, with the time of the check. Exit status as for `check`, the \
-            worst over the domains shown: 0 ok, 1 warn, 2 crit, 3 unknown; a domain never checked \
+            worst over the domains shown (crit outranks unknown): 0 ok, 1 warn, 2 crit, 3 unknown; a domain never checked \
             counts as unknown, and so does a name that is not watched or a cache that cannot be read.
             """)
 
@@ -61,7 +61,7 @@ struct StatusCommand: ParsableCommand {
                     names.append(name)
                 } else {
                     Output.error("\(name) is not a watched domain (add it with `stswatch add \(name)`)")
-                    worst = .unknown
+                    worst = max(worst, .unknown)
                 }
             }
         }
@@ -72,7 +72,7 @@ struct StatusCommand: ParsableCommand {
         let now = Date()
         for name in names {
             guard let state = byName[name] else {
-                worst = .unknown
+                worst = max(worst, .unknown)
                 if json {
                     try Output.jsonLine(NeverChecked(domain: name))
                 } else {
@@ -92,7 +92,7 @@ struct StatusCommand: ParsableCommand {
         }
         if names.isEmpty && domains.isEmpty {
             Output.error("no domains are watched (add some with `stswatch add DOMAIN`)")
-            worst = .unknown
+            worst = max(worst, .unknown)
         }
         if worst != .ok { throw ExitCode(worst.exitCode) }
     }

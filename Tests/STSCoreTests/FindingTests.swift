@@ -13,8 +13,9 @@ import Testing
         #expect(findings.status == expected)
     }
 
-    @Test func unknownRanksWorstForExitCodes() {
-        #expect([DomainStatus.ok, .crit, .unknown, .warn].max() == .unknown)
+    @Test func critRanksWorstThenUnknown() {
+        #expect([DomainStatus.ok, .crit, .unknown, .warn].max() == .crit)
+        #expect([DomainStatus.ok, .unknown, .warn].max() == .unknown)
         #expect(DomainStatus.allCases.map(\.exitCode) == [0, 1, 2, 3])
     }
 }
