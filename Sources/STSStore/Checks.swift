@@ -68,23 +68,51 @@ extension Store {
     /// toward ``DomainRecord/consecutiveFailures`` and leaves `last_success_at` alone; the
     /// assessment, which then says `unknown` where it could not see, still replaces the
     /// current state, because showing the old state as current would hide the outage.
+    ///
+    /// `events`, when given, is stored instead of `DomainEvent.between(current, assessment)`:
+    /// the poller compares details with the last check that completed, so an outage does
+    /// not read as the MX set vanishing and coming back.
     @discardableResult
-    public func record(observation: DomainObservation, assessment: Assessment, nextDue: Date, failed: Bool) throws -> RecordOutcome {
-        let domain = assessment.domain
-        guard DomainName.canonical(observation.domain) == domain else {
+    public func record(observation: DomainObservation, assessment: Assessment, nextDue: Date, failed: Bool,
+                       events givenEvents: [DomainEvent]? = nil) throws -> RecordOutcome {
+        try record(Self.prepare(observation: observation, assessment: assessment), nextDue: nextDue, failed: failed, events: givenEvents)
+    }
+
+    /// A check encoded for storage, made before the write: the JSON encoding is most of the
+    /// cost of a record, and done here it runs in the caller's concurrent task rather than in
+    /// the one writer's critical path.
+    public struct PreparedCheck: Sendable {
+        let observation: DomainObservation
+        let assessment: Assessment
+        let observationJSON: String
+        let assessmentJSON: String
+        let policyHash: String?
+    }
+
+    /// Encodes a check for ``record(_:nextDue:failed:events:)``; checks that the two halves name one domain.
+    public static func prepare(observation: DomainObservation, assessment: Assessment) throws -> PreparedCheck {
+        guard DomainName.canonical(observation.domain) == assessment.domain else {
             throw StoreError.domainMismatch(observation: observation.domain, assessment: assessment.domain)
         }
-        let observationJSON = try StoreJSON.encode(observation)
-        let assessmentJSON = try StoreJSON.encode(assessment)
-        let policyHash = observation.policyFetch?.body.map { SHA256.hex(Array($0.utf8)) }
+        return PreparedCheck(observation: observation, assessment: assessment,
+                             observationJSON: try StoreJSON.encode(observation), assessmentJSON: try StoreJSON.encode(assessment),
+                             policyHash: observation.policyFetch?.body.map { SHA256.hex(Array($0.utf8)) })
+    }
+
+    /// Stores a prepared check, as ``record(observation:assessment:nextDue:failed:events:)`` does.
+    @discardableResult
+    public func record(_ prepared: PreparedCheck, nextDue: Date, failed: Bool, events givenEvents: [DomainEvent]? = nil) throws -> RecordOutcome {
+        let observation = prepared.observation, assessment = prepared.assessment
+        let domain = assessment.domain
+        let observationJSON = prepared.observationJSON, assessmentJSON = prepared.assessmentJSON
+        let policyHash = prepared.policyHash
         let checkedAt = assessment.checkedAt.unix
 
         return try pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM domain WHERE name = ?)", arguments: [domain])! else {
                 throw StoreError.unknownDomain(domain)
             }
-            let previous = try Self.currentAssessment(db, domain: domain)
-            let events = DomainEvent.between(previous, assessment)
+            let events = try givenEvents ?? DomainEvent.between(Self.currentAssessment(db, domain: domain), assessment)
 
             try db.execute(sql: "INSERT INTO observation (domain, observed_at, failed, policy_sha256, json) VALUES (?, ?, ?, ?, ?)",
                            arguments: [domain, observation.observedAt.unix, failed, policyHash, observationJSON])
