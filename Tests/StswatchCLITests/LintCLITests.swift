@@ -149,20 +149,42 @@ import Testing
 
 /// Help and shell completion are part of the interface.
 @Suite struct HelpCLITests {
-    @Test(arguments: [["--help"], ["lint", "--help"], ["lint", "policy", "--help"], ["lint", "sts-txt", "--help"],
-                      ["lint", "tlsrpt-txt", "--help"], ["lint", "report", "--help"]])
-    func helpIsComplete(arguments: [String]) throws {
-        let r = try CLI.run(arguments)
-        #expect(r.status == 0)
-        #expect(r.stdout.contains("USAGE:"))
-        #expect(r.stdout.contains("OVERVIEW:"))
+    /// Every subcommand the top-level help lists, and their own subcommands, found by reading the help itself.
+    static func commandPaths() throws -> [[String]] {
+        func subcommands(_ path: [String]) throws -> [String] {
+            let text = try CLI.run(path + ["--help"]).stdout
+            guard let section = text.components(separatedBy: "SUBCOMMANDS:").dropFirst().first else { return [] }
+            return section.split(separator: "\n").compactMap { line in
+                // Names start at two spaces of indent; wrapped help text is indented further.
+                guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
+                return line.split(separator: " ").first.map { String($0).replacingOccurrences(of: "(default)", with: "") }
+            }
+        }
+        var paths: [[String]] = [[]]
+        for name in try subcommands([]) {
+            paths.append([name])
+            for inner in try subcommands([name]) { paths.append([name, inner]) }
+        }
+        return paths
+    }
+
+    @Test func everyCommandHasCompleteHelp() throws {
+        let paths = try Self.commandPaths()
+        #expect(paths.count > 10, "\(paths)")
+        for path in paths {
+            let r = try CLI.run(path + ["--help"])
+            #expect(r.status == 0, "\(path)")
+            #expect(r.stdout.contains("USAGE:"), "\(path)")
+            #expect(r.stdout.contains("OVERVIEW:"), "\(path) has no abstract")
+        }
     }
 
     @Test(arguments: ["bash", "zsh", "fish"])
     func completionScripts(shell: String) throws {
         let r = try CLI.run(["--generate-completion-script", shell])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("lint"))
-        #expect(r.stdout.contains("tlsrpt-txt"))
+        for name in ["lint", "tlsrpt-txt", "check", "status"] {
+            #expect(r.stdout.contains(name), "\(shell) completion lacks \(name)")
+        }
     }
 }
