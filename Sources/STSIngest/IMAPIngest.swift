@@ -157,7 +157,9 @@ extension Ingester {
                     return fail("\(source): \(error)")
                 }
                 let units = Examine.mail(data, source: source, limits: limits)
-                guard await deliver(units, into: &summary) else { return summary }
+                var pending: [Pending] = []
+                guard await deliver(units, pending: &pending, flushAt: .max, into: &summary),
+                      await flush(&pending, into: &summary) else { return summary }
             }
             current.lastUID = message.uid
             do {

@@ -12,10 +12,13 @@ import STSIngest
 
 /// Counts reports, keeping only their keys so the figures are the ingest path's, not the sink's.
 actor CountingSink: ReportSink {
-    var keys = Set<String>()
+    var keys: [String: Int64] = [:]
     func insertReport(_ decoded: ReportDecodeResult, raw: Data, source: String, message: MailMeta?) async throws -> ReportInsertOutcome {
         let key = (decoded.report.organizationName ?? "") + "\u{0}" + (decoded.report.reportID ?? "")
-        return keys.insert(key).inserted ? .inserted : .duplicate
+        if let id = keys[key] { return .duplicate(id) }
+        let id = Int64(keys.count)
+        keys[key] = id
+        return .inserted(id)
     }
 }
 

@@ -41,7 +41,7 @@ actor MemorySink: ReportSink {
         var message: MailMeta?
     }
     private(set) var stored: [Stored] = []
-    private var keys: Set<String> = []
+    private var keys: [String: Int] = [:]
     private(set) var duplicates: [String] = []
     /// Fail once this many reports are held (to test a failing store).
     var failAfter: Int?
@@ -51,12 +51,13 @@ actor MemorySink: ReportSink {
     func insertReport(_ decoded: ReportDecodeResult, raw: Data, source: String, message: MailMeta?) async throws -> ReportInsertOutcome {
         if let failAfter, stored.count >= failAfter { throw SupportError(description: "disk full") }
         let key = (decoded.report.organizationName ?? "") + "\u{0}" + (decoded.report.reportID ?? "")
-        guard keys.insert(key).inserted else {
+        if let index = keys[key] {
             duplicates.append(source)
-            return .duplicate
+            return .duplicate(Int64(index))
         }
+        keys[key] = stored.count
         stored.append(Stored(decoded: decoded, raw: raw, source: source, message: message))
-        return .inserted
+        return .inserted(Int64(stored.count - 1))
     }
 }
 
