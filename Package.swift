@@ -65,7 +65,7 @@ let package = Package(
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
-        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore"]),
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore", "STSTestSupport"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),
@@ -109,7 +109,9 @@ let package = Package(
         .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
         // Prints ingest rate, bytes per report and peak memory for generated reports (files and a Maildir).
         .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore", "STSStore"]),
-        .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl"]),
+        // Real servers for tests that more than one test target starts (Dovecot over IMAPS).
+        .target(name: "STSTestSupport", path: "Tests/STSTestSupport"),
+        .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl", "STSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

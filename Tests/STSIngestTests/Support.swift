@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 
 /// The shared corpus, `../shared/corpus` beside the package root found from this file's path.
 func corpusDirectory(file: String = #filePath) throws -> URL {
@@ -16,9 +17,6 @@ func corpusDirectory(file: String = #filePath) throws -> URL {
     throw SupportError(description: "no Package.swift above \(file)")
 }
 
-struct SupportError: Error, CustomStringConvertible {
-    var description: String
-}
 
 func corpusMail(_ name: String) throws -> Data {
     try Data(contentsOf: corpusDirectory().appendingPathComponent("eml/\(name)"))
@@ -58,31 +56,6 @@ actor MemorySink: ReportSink {
         keys[key] = stored.count
         stored.append(Stored(decoded: decoded, raw: raw, source: source, message: message))
         return .inserted(Int64(stored.count - 1))
-    }
-}
-
-/// A temporary folder removed when the value goes away.
-final class TempDir: Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("stsingest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        path = base.path
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func write(_ name: String, _ data: Data) throws -> String {
-        let full = path + "/" + name
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: full))
-        return full
-    }
-
-    func mkdir(_ name: String) throws {
-        try FileManager.default.createDirectory(atPath: path + "/" + name, withIntermediateDirectories: true)
     }
 }
 

@@ -59,7 +59,11 @@ public protocol ReportSink: Sendable {
     /// Stores one report; `raw` is the report's JSON as sent (after decompression),
     /// `source` names where it came from, `message` describes the carrying e-mail.
     func insertReport(_ decoded: ReportDecodeResult, raw: Data, source: String, message: MailMeta?) async throws -> ReportInsertOutcome
-    /// Stores several reports, an outcome per report in order; all or nothing when it throws.
+    /// Stores several reports, an outcome per report in order.
+    ///
+    /// When it throws, a store that commits per batch has stored none of them; the default
+    /// (one by one) may have stored those before the failing one, which then count again
+    /// as duplicates on the next run.
     ///
     /// Ingestion hands reports over in batches so that a store can commit once per batch
     /// instead of once per report (the commit, not the insert, is what costs).
