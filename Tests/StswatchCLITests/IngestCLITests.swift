@@ -409,5 +409,12 @@ struct IngestCLITests {
         // The Maildir is only read: every file is where it was, unchanged.
         #expect(try FileManager.default.contentsOfDirectory(atPath: maildir.appendingPathComponent("new").path).count == mails.count)
         #expect(try String(contentsOf: maildir.appendingPathComponent("cur/1700000001.junk.test:2,S"), encoding: .utf8) == before)
+
+        // A password in an imap URL is refused, naming the file and line, before anything runs.
+        try "version = 1\n[reports]\nimap = imaps://u:hunter2@mail.example/INBOX\n".write(to: config, atomically: true, encoding: .utf8)
+        let refused = try await poll()
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("\(config.path):3:") && refused.stderr.contains("password does not belong in the URL"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("hunter2"))
     }
 }
