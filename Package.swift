@@ -46,7 +46,7 @@ let package = Package(
         // Prints write rate, size, read time and peak memory for 10,000 domains.
         .executableTarget(name: "stswatch-store-bench", dependencies: ["STSStore", "STSStoreFixtures", "STSCore"]),
         // Rounds of checks into the store: scheduling, back-off, re-check requests, retention, logging.
-        .target(name: "STSPoller", dependencies: ["STSCheck", "STSStore", "STSCore", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "STSPoller", dependencies: ["STSCheck", "STSStore", "STSCore", "STSIngest", .product(name: "Logging", package: "swift-log")]),
         // One poll round over the lab's bench domains: wall time, store share, connections, RSS.
         .executableTarget(name: "stswatch-poll-bench", dependencies: ["STSPoller", "STSStore", "STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSPollerTests", dependencies: ["STSPoller", "STSStore", "STSStoreFixtures", "STSCheck", "STSCore", "STSLab"]),
@@ -58,13 +58,14 @@ let package = Package(
                 "STSCheck",
                 "STSStore",
                 "STSPoller",
+                "STSIngest",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
-        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore"]),
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore", "STSTestSupport"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),
@@ -107,8 +108,10 @@ let package = Package(
         // Reads TLS-RPT reports from files, mail folders and IMAP into a ReportSink.
         .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
         // Prints ingest rate, bytes per report and peak memory for generated reports (files and a Maildir).
-        .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore"]),
-        .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl"]),
+        .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore", "STSStore"]),
+        // Real servers for tests that more than one test target starts (Dovecot over IMAPS).
+        .target(name: "STSTestSupport", path: "Tests/STSTestSupport"),
+        .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl", "STSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

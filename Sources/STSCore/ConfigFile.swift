@@ -36,7 +36,7 @@ public struct ConfigFile: Sendable, Hashable {
                   "warn_days", "crit_days", "ehlo_name", "smtp_port"],
         "poll": ["interval", "jitter", "retry_min", "retry_max", "retention", "log_file"],
         "store": ["db"],
-        "reports": ["maildir", "path", "imap", "imap_password_file", "imap_password_env", "interval"],
+        "reports": ["maildir", "path", "imap", "imap_password_file", "imap_password_env", "imap_ca_file", "interval"],
         "dashboard": ["theme"],
     ]
 

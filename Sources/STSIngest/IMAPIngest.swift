@@ -79,7 +79,11 @@ public struct IMAPSource: Sendable, Hashable, CustomStringConvertible {
 public struct IMAPSourceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var text: String
     public var reason: String
-    public var description: String { "\(text.sanitizedForTerminal): \(reason)" }
+    /// The URL with any password replaced by `…`: an error message must not repeat a secret.
+    public var description: String {
+        let shown = text.replacing(#/(?<scheme>://[^:/@]*):[^@/]*@/#) { "\($0.output.scheme):…@" }
+        return "\(shown.sanitizedForTerminal): \(reason)"
+    }
 }
 
 extension Ingester {
@@ -157,7 +161,9 @@ extension Ingester {
                     return fail("\(source): \(error)")
                 }
                 let units = Examine.mail(data, source: source, limits: limits)
-                guard await deliver(units, into: &summary) else { return summary }
+                var pending: [Pending] = []
+                guard await deliver(units, pending: &pending, flushAt: .max, into: &summary),
+                      await flush(&pending, into: &summary) else { return summary }
             }
             current.lastUID = message.uid
             do {

@@ -66,6 +66,16 @@ public struct IngestSummary: Sendable, Hashable {
 
     public init() {}
 
+    /// Adds another run's counts and problems (e.g. files, then a mailbox).
+    public mutating func add(_ other: IngestSummary) {
+        read += other.read
+        new += other.new
+        duplicate += other.duplicate
+        rejected += other.rejected
+        problems += other.problems.prefix(max(0, Self.problemListLimit - problems.count))
+        if stoppedEarly == nil { stoppedEarly = other.stoppedEarly }
+    }
+
     mutating func record(_ problem: IngestProblem) {
         rejected += 1
         if problems.count < Self.problemListLimit { problems.append(problem) }

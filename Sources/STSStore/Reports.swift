@@ -2,28 +2,6 @@ import Foundation
 import GRDB
 import STSCore
 
-/// The mail a report arrived in, for the report view and for tracing a report back to its message.
-public struct MailMeta: Sendable, Hashable {
-    public var subject: String?
-    /// The `Date:` header as sent.
-    public var date: String?
-    public var from: String?
-    public var messageID: String?
-    public init(subject: String? = nil, date: String? = nil, from: String? = nil, messageID: String? = nil) {
-        self.subject = subject
-        self.date = date
-        self.from = from
-        self.messageID = messageID
-    }
-}
-
-/// What ``Store/insertReport(_:raw:source:message:receivedAt:)`` did.
-public enum InsertOutcome: Sendable, Hashable {
-    case inserted(Int64)
-    /// The report was already stored (same organisation and report-id, or the same bytes) under this id.
-    case duplicate(Int64)
-}
-
 /// A stored report's header: the row a report list shows.
 public struct ReportRow: Sendable, Hashable {
     public var id: Int64
@@ -99,18 +77,6 @@ public struct DailyTotal: Sendable, Hashable {
     public var failed: Int
 }
 
-/// Where IMAP ingestion stopped in one mailbox.
-public struct IMAPState: Sendable, Hashable {
-    public var uidValidity: UInt32
-    public var highestUID: UInt32
-    public var updatedAt: Date
-    public init(uidValidity: UInt32, highestUID: UInt32, updatedAt: Date) {
-        self.uidValidity = uidValidity
-        self.highestUID = highestUID
-        self.updatedAt = updatedAt
-    }
-}
-
 extension Store {
     /// The most sessions one count may claim: above any real traffic, and small enough that
     /// summing millions of them into daily totals cannot overflow. Reports are hostile input.
@@ -127,63 +93,105 @@ extension Store {
     /// when its raw bytes hash the same. Session counts are stored clamped to
     /// 0…``sessionCountCap``; the raw bytes keep what was sent.
     public func insertReport(_ decoded: ReportDecodeResult, raw: Data, source: String, message: MailMeta?,
-                             receivedAt: Date = Date()) throws -> InsertOutcome {
-        let report = decoded.report
-        let organization = report.organizationName ?? ""
-        let rawHash = SHA256.hex(raw)
-        let start = report.dateRange?.start, end = report.dateRange?.end
-        var startAt = start?.date, endAt = end?.date
-        if let s = startAt, let e = endAt, e < s { startAt = nil; endAt = nil }
-        let seenAt = startAt ?? receivedAt
-        let day = utcDay(seenAt)
-        let oddities = try StoreJSON.encode(decoded.oddities)
-        let policies = report.policies.map { result in
-            (result, domain: result.policy.policyDomain.map(DomainName.canonical),
-             successful: Self.sessions(result.summary.totalSuccessfulSessionCount),
-             failed: Self.sessions(result.summary.totalFailureSessionCount))
-        }
-        let totalSuccessful = policies.reduce(0) { $0 + $1.successful }
-        let totalFailed = policies.reduce(0) { $0 + $1.failed }
-        let source = source.isEmpty ? "unknown" : source
+                             receivedAt: Date) throws -> ReportInsertOutcome {
+        try insertReports([ReportInsertion(decoded, raw: raw, source: source, message: message, receivedAt: receivedAt)])[0]
+    }
 
-        return try pool.write { db in
-            if let existing = try Int64.fetchOne(db, sql: """
-                SELECT id FROM report WHERE raw_sha256 = ? OR (report_id IS NOT NULL AND organization = ? AND report_id = ?)
-                """, arguments: [rawHash, organization, report.reportID]) {
-                return .duplicate(existing)
+    /// As ``insertReport(_:raw:source:message:receivedAt:)``, received now: the ``ReportSink`` entry point.
+    public func insertReport(_ decoded: ReportDecodeResult, raw: Data, source: String, message: MailMeta?) throws -> ReportInsertOutcome {
+        try insertReport(decoded, raw: raw, source: source, message: message, receivedAt: Date())
+    }
+
+    /// Stores a batch of reports in one transaction, with an outcome per report in order.
+    ///
+    /// One commit per report would make the commit (a WAL sync) the cost of ingestion; a
+    /// batch shares it. A report that repeats an earlier one of the same batch is a
+    /// duplicate of it. All or nothing: if one insert fails, none of the batch is stored.
+    public func insertReports(_ batch: [ReportInsertion]) throws -> [ReportInsertOutcome] {
+        guard !batch.isEmpty else { return [] }
+        // Hashing and JSON encoding happen before the write lock is taken.
+        let prepared = try batch.map(PreparedReport.init)
+        return try pool.write { db in try prepared.map { try Self.insert($0, db) } }
+    }
+
+    /// A report's column values, computed outside the writer.
+    struct PreparedReport {
+        var item: ReportInsertion
+        var organization: String
+        var rawHash: String
+        var startAt: Date?
+        var endAt: Date?
+        var seenAt: Date
+        var day: String
+        var oddities: String
+        var policies: [(result: TLSReport.PolicyResult, domain: String?, strings: String?, mxHosts: String, successful: Int, failed: Int)]
+        var totalSuccessful: Int
+        var totalFailed: Int
+        var source: String
+
+        init(_ item: ReportInsertion) throws {
+            self.item = item
+            let report = item.decoded.report
+            organization = report.organizationName ?? ""
+            rawHash = SHA256.hex(item.raw)
+            startAt = report.dateRange?.start?.date
+            endAt = report.dateRange?.end?.date
+            if let s = startAt, let e = endAt, e < s { startAt = nil; endAt = nil }
+            seenAt = startAt ?? item.receivedAt
+            day = utcDay(seenAt)
+            oddities = try StoreJSON.encode(item.decoded.oddities)
+            policies = try report.policies.map { result in
+                let policy = result.policy
+                return (result, policy.policyDomain.map(DomainName.canonical),
+                        try policy.policyString.map { try StoreJSON.encode($0) },
+                        try StoreJSON.encode(policy.mxHost ?? policy.mxHostPattern ?? []),
+                        Store.sessions(result.summary.totalSuccessfulSessionCount),
+                        Store.sessions(result.summary.totalFailureSessionCount))
             }
-            try db.execute(sql: """
-                INSERT INTO report (organization, report_id, raw_sha256, start_text, end_text, start_at, end_at, seen_at, day,
-                                    contact, received_at, source, mail_subject, mail_date, mail_from, mail_message_id,
-                                    oddities, total_successful, total_failed, raw)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [organization, report.reportID, rawHash, start?.text, end?.text, startAt?.unix, endAt?.unix,
-                                 seenAt.unix, day, report.contactInfo, receivedAt.unix, source, message?.subject,
-                                 message?.date, message?.from, message?.messageID, oddities, totalSuccessful, totalFailed, raw])
-            let reportRowID = db.lastInsertedRowID
-            for (position, entry) in policies.enumerated() {
-                let policy = entry.0.policy
-                try db.execute(sql: """
-                    INSERT INTO report_policy (report, position, day, policy_type, policy_domain, policy_strings, mx_hosts, successful, failed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [reportRowID, position, day, policy.policyType?.rawValue, entry.domain,
-                                     try policy.policyString.map { try StoreJSON.encode($0) },
-                                     try StoreJSON.encode(policy.mxHost ?? policy.mxHostPattern ?? []),
-                                     entry.successful, entry.failed])
-                let policyRowID = db.lastInsertedRowID
-                for detail in entry.0.failureDetails ?? [] {
-                    try db.execute(sql: """
-                        INSERT INTO report_failure (policy, result_type, sending_mta_ip, receiving_mx_hostname, receiving_mx_helo,
-                                                    receiving_ip, failed_session_count, additional_information, failure_reason_code)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [policyRowID, detail.resultType?.rawValue, detail.sendingMTAIP,
-                                         detail.receivingMXHostname.map(DomainName.canonical), detail.receivingMXHelo,
-                                         detail.receivingIP, Self.sessions(detail.failedSessionCount),
-                                         detail.additionalInformation, detail.failureReasonCode])
-                }
-            }
-            return .inserted(reportRowID)
+            totalSuccessful = policies.reduce(0) { $0 + $1.successful }
+            totalFailed = policies.reduce(0) { $0 + $1.failed }
+            source = item.source.isEmpty ? "unknown" : item.source
         }
+    }
+
+    /// Inserts one prepared report inside the caller's transaction; statements are cached per connection.
+    static func insert(_ r: PreparedReport, _ db: Database) throws -> ReportInsertOutcome {
+        let report = r.item.decoded.report, message = r.item.message
+        let start = report.dateRange?.start, end = report.dateRange?.end
+        if let existing = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT id FROM report WHERE raw_sha256 = ? OR (report_id IS NOT NULL AND organization = ? AND report_id = ?)
+            """), arguments: [r.rawHash, r.organization, report.reportID]) {
+            return .duplicate(existing)
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO report (organization, report_id, raw_sha256, start_text, end_text, start_at, end_at, seen_at, day,
+                                contact, received_at, source, mail_subject, mail_date, mail_from, mail_message_id,
+                                oddities, total_successful, total_failed, raw)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [r.organization, report.reportID, r.rawHash, start?.text, end?.text, r.startAt?.unix,
+                                     r.endAt?.unix, r.seenAt.unix, r.day, report.contactInfo, r.item.receivedAt.unix, r.source,
+                                     message?.subject, message?.dateText, message?.from, message?.messageID, r.oddities,
+                                     r.totalSuccessful, r.totalFailed, r.item.raw])
+        let reportRowID = db.lastInsertedRowID
+        for (position, entry) in r.policies.enumerated() {
+            try db.cachedStatement(sql: """
+                INSERT INTO report_policy (report, position, day, policy_type, policy_domain, policy_strings, mx_hosts, successful, failed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [reportRowID, position, r.day, entry.result.policy.policyType?.rawValue, entry.domain,
+                                         entry.strings, entry.mxHosts, entry.successful, entry.failed])
+            let policyRowID = db.lastInsertedRowID
+            for detail in entry.result.failureDetails ?? [] {
+                try db.cachedStatement(sql: """
+                    INSERT INTO report_failure (policy, result_type, sending_mta_ip, receiving_mx_hostname, receiving_mx_helo,
+                                                receiving_ip, failed_session_count, additional_information, failure_reason_code)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [policyRowID, detail.resultType?.rawValue, detail.sendingMTAIP,
+                                             detail.receivingMXHostname.map(DomainName.canonical), detail.receivingMXHelo,
+                                             detail.receivingIP, Store.sessions(detail.failedSessionCount),
+                                             detail.additionalInformation, detail.failureReasonCode])
+            }
+        }
+        return .inserted(reportRowID)
     }
 
     // MARK: Reads
@@ -205,7 +213,8 @@ extension Store {
                          start: (row["start_at"] as Double?).map(Date.init(unix:)), end: (row["end_at"] as Double?).map(Date.init(unix:)),
                          seenAt: Date(unix: row["seen_at"]), contact: row["contact"], receivedAt: Date(unix: row["received_at"]),
                          source: row["source"],
-                         mail: MailMeta(subject: row["mail_subject"], date: row["mail_date"], from: row["mail_from"], messageID: row["mail_message_id"]),
+                         mail: MailMeta(subject: row["mail_subject"], from: row["mail_from"], dateText: row["mail_date"],
+                                       messageID: row["mail_message_id"]),
                          totalSuccessful: row["total_successful"], totalFailed: row["total_failed"],
                          policyDomains: domains.filter { seen.insert($0).inserted }, oddityCount: row["oddity_count"])
     }
@@ -324,21 +333,22 @@ extension Store {
     // MARK: IMAP
 
     /// Where ingestion stopped in `mailbox` (a URL naming server, user and folder), or nil if never read.
-    public func imapState(mailbox: String) throws -> IMAPState? {
+    public func imapState(mailbox: String) throws -> IMAPMailboxState? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT uidvalidity, highest_uid, updated_at FROM imap_state WHERE mailbox = ?",
+            try Row.fetchOne(db, sql: "SELECT uidvalidity, highest_uid FROM imap_state WHERE mailbox = ?",
                              arguments: [mailbox]).map { row in
                 let validity: Int64 = row["uidvalidity"], uid: Int64 = row["highest_uid"]
                 guard let v = UInt32(exactly: validity), let u = UInt32(exactly: uid) else {
                     throw StoreError.corruptRow(table: "imap_state", key: mailbox, detail: "UID values out of range")
                 }
-                return IMAPState(uidValidity: v, highestUID: u, updatedAt: Date(unix: row["updated_at"]))
+                return IMAPMailboxState(uidValidity: v, lastUID: u)
             }
         }
     }
 
-    /// Records where ingestion stopped; a new UIDVALIDITY replaces the old one (the mailbox was rebuilt).
-    public func setIMAPState(mailbox: String, _ state: IMAPState) throws {
+    /// Records where ingestion stopped (and when, for a person reading the table); a new
+    /// UIDVALIDITY replaces the old one (the mailbox was rebuilt).
+    public func setIMAPState(_ state: IMAPMailboxState, mailbox: String) throws {
         guard !mailbox.isEmpty else { throw StoreError.invalidIMAPState(mailbox: mailbox, detail: "the mailbox name is empty") }
         guard state.uidValidity > 0 else {
             throw StoreError.invalidIMAPState(mailbox: mailbox, detail: "UIDVALIDITY must be positive (RFC 3501 §2.3.1.1)")
@@ -348,7 +358,7 @@ extension Store {
                 INSERT INTO imap_state (mailbox, uidvalidity, highest_uid, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,
                     highest_uid = excluded.highest_uid, updated_at = excluded.updated_at
-                """, arguments: [mailbox, Int64(state.uidValidity), Int64(state.highestUID), state.updatedAt.unix])
+                """, arguments: [mailbox, Int64(state.uidValidity), Int64(state.lastUID), Date().unix])
         }
     }
 
@@ -394,3 +404,7 @@ extension Store {
         "sts-webpki-invalid": [FindingCode.stsWebPKIInvalid.rawValue],
     ]
 }
+
+/// The store is where ingested reports go and where IMAP reading state is kept; both
+/// protocols live in STSCore, so neither the store nor the ingest path depends on the other.
+extension Store: ReportSink, IMAPStateStore {}

@@ -1,27 +1,41 @@
 import Foundation
 import STSCore
 import STSIngest
+import STSStore
 
 // Prints how fast the ingest path reads gzip reports, as files and as a Maildir of
-// mails, into an in-memory sink: rate, bytes per report and peak memory (VmHWM).
+// mails, into an in-memory sink or (--store) into the real SQLite store in the temporary
+// folder: rate, bytes per report, database growth per report and peak memory (VmHWM).
 //
-//   stswatch-ingest-bench [COUNT] [--keep]
+//   stswatch-ingest-bench [COUNT] [--keep] [--store] [--batch N]
 //
 // Reports are generated (varied organizations, ids, policies and failure details),
 // compressed by the system's gzip in one run, and wrapped in mails as senders do.
 
 /// Counts reports, keeping only their keys so the figures are the ingest path's, not the sink's.
 actor CountingSink: ReportSink {
-    var keys = Set<String>()
+    var keys: [String: Int64] = [:]
     func insertReport(_ decoded: ReportDecodeResult, raw: Data, source: String, message: MailMeta?) async throws -> ReportInsertOutcome {
         let key = (decoded.report.organizationName ?? "") + "\u{0}" + (decoded.report.reportID ?? "")
-        return keys.insert(key).inserted ? .inserted : .duplicate
+        if let id = keys[key] { return .duplicate(id) }
+        let id = Int64(keys.count)
+        keys[key] = id
+        return .inserted(id)
     }
 }
 
 let arguments = CommandLine.arguments.dropFirst()
 let count = arguments.compactMap { Int($0) }.first ?? 10_000
 let keep = arguments.contains("--keep")
+let intoStore = arguments.contains("--store")
+let batchSize = arguments.firstIndex(of: "--batch").flatMap { arguments.index(after: $0) < arguments.endIndex ? Int(arguments[arguments.index(after: $0)]) : nil } ?? 500
+
+/// Bytes of the database and its WAL, after a checkpoint has had a chance to run.
+func databaseBytes(_ path: String) -> Int {
+    ["", "-wal"].reduce(0) { total, suffix in
+        total + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? 0)
+    }
+}
 
 func status(_ field: String) -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
@@ -119,15 +133,29 @@ for index in 0..<count {
 print("sizes per report: JSON \(jsonBytes / count) B, gzip \(gzBytes / count) B, mail \(mailBytes / count) B")
 print("cores: \(ProcessInfo.processInfo.activeProcessorCount)")
 
+print(intoStore ? "sink: the SQLite store (batches of \(batchSize) reports per transaction)" : "sink: in memory (counts keys only)")
+
 for (label, path) in [("gzip files", reportsDir), ("Maildir", maildir)] {
-    resetPeak()
-    let sink = CountingSink()
-    let start = ContinuousClock.now
-    let summary = await Ingester(sink: sink).ingest(paths: [path])
-    let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    let rate = Double(summary.new + summary.duplicate) / seconds
-    print(String(format: "%@: %d reports (%d new, %d duplicate, %d rejected) in %.2f s = %.0f reports/s; peak RSS (VmHWM) %d MiB",
-                 label, summary.read, summary.new, summary.duplicate, summary.rejected, seconds, rate, status("VmHWM") / 1024))
-    if summary.rejected > 0 { print("  first problem: \(summary.problems[0])") }
+    let dbPath = root + "/\(label == "Maildir" ? "maildir" : "files").sqlite"
+    let store = intoStore ? try Store(path: dbPath) : nil
+    let emptyBytes = databaseBytes(dbPath)
+    // Twice into the same sink: the second pass finds every report already stored.
+    for pass in ["first", "again"] {
+        resetPeak()
+        let sink: any ReportSink = store ?? CountingSink()
+        let start = ContinuousClock.now
+        let summary = await Ingester(sink: sink, batchSize: batchSize).ingest(paths: [path])
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = Double(summary.new + summary.duplicate) / seconds
+        print(String(format: "%@ (%@): %d reports (%d new, %d duplicate, %d rejected) in %.2f s = %.0f reports/s; peak RSS (VmHWM) %d MiB",
+                     label, pass, summary.read, summary.new, summary.duplicate, summary.rejected, seconds, rate, status("VmHWM") / 1024))
+        if summary.rejected > 0 { print("  first problem: \(summary.problems[0])") }
+        if let stopped = summary.stoppedEarly { print("  stopped early: \(stopped)") }
+        if store != nil && pass == "first" {
+            let grown = databaseBytes(dbPath) - emptyBytes
+            print(String(format: "  database grew %.1f MiB = %d B per report (database + WAL)", Double(grown) / 1_048_576, grown / max(1, summary.new)))
+        }
+        if store == nil { break }
+    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import STSCheck
 import STSCore
+import STSIngest
 import STSPoller
 import STSStore
 
@@ -49,6 +50,8 @@ struct AppConfig {
     var poll = PollSettings()
     /// `[poll] log_file`: where `poll` logs instead of standard error.
     var logFile: String?
+    /// `[reports]`: where the poller reads TLS-RPT reports from, and how often.
+    var reports = ReportSourceSettings()
     /// `[store] db`: the cache, instead of `Store.defaultPath()`.
     var db: String?
     var file: ConfigFile?
@@ -114,11 +117,35 @@ struct AppConfig {
         if let s = try seconds("retry_min") { poll.schedule.retryMin = s }
         if let s = try seconds("retry_max") { poll.schedule.retryMax = s }
         if let s = try seconds("retention") { poll.retention = s }
+        try applyReports(file, path: path, invalid: invalid)
         if let e = file.value("poll", "jitter") {
             guard let j = JitterText.parse(e.value) else {
                 throw invalid(e, "jitter must be a fraction from 0 to 0.5 or a percentage such as 10%, not \"\(e.value)\"")
             }
             poll.schedule.jitter = j
+        }
+    }
+
+    /// `[reports]`: paths and Maildirs, IMAP mailboxes with their password's origin, the interval.
+    private mutating func applyReports(_ file: ConfigFile, path: String, invalid: (ConfigFile.Entry, String) -> ExitCode) throws {
+        reports.paths = (file.values("reports", "maildir") + file.values("reports", "path")).map(\.value).filter { !$0.isEmpty }
+        let caFile = file.value("reports", "imap_ca_file").map(\.value).flatMap { $0.isEmpty ? nil : $0 }
+        for entry in file.values("reports", "imap") {
+            do {
+                reports.mailboxes.append(try IMAPSource(url: entry.value, caFile: caFile))
+            } catch {
+                throw invalid(entry, error.description)
+            }
+        }
+        let passwordFile = file.value("reports", "imap_password_file"), passwordEnv = file.value("reports", "imap_password_env")
+        if let passwordFile, let passwordEnv {
+            throw invalid(passwordEnv, "set imap_password_env or imap_password_file (line \(passwordFile.line)), not both")
+        }
+        if let passwordFile { reports.password = .file(passwordFile.value) }
+        if let passwordEnv { reports.password = .environment(passwordEnv.value) }
+        if let d = try file.duration("reports", "interval", file: path), let entry = file.value("reports", "interval") {
+            guard d > .zero else { throw invalid(entry, "interval must be longer than 0 seconds, not \"\(entry.value)\"") }
+            reports.interval = TimeInterval(d.components.seconds)
         }
     }
 

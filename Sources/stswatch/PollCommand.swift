@@ -16,6 +16,8 @@ struct PollCommand: AsyncParsableCommand {
             Runs in the foreground until SIGINT or SIGTERM (then finishes the checks in flight, \
             for at most 10 seconds, and exits 0). --once checks every due domain and exits, for \
             cron. Only one poller may write a database: a second one exits 2 naming the first. \
+            Report sources in [reports] (maildir, path, imap) are read every [reports] interval \
+            (default 15m), and once with --once; a failing source is logged and retried. \
             Logs go to standard error, or to --log-file.
             """)
 
@@ -67,6 +69,7 @@ struct PollCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.ioError)
         }
         let poller = Poller(store: store, environment: environment, settings: config.pollSettings, logger: logger)
+        let collector = ReportCollector(poller: poller, settings: config.reports)
         let stop = PollerStop()
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
             logger.notice("received signal \(signal): stopping")
@@ -77,6 +80,8 @@ struct PollCommand: AsyncParsableCommand {
         if once {
             do {
                 let report = try await poller.runOnce(stop: stop)
+                // A report source that fails is logged by the collector; it does not change the exit status.
+                await collector.runOnce()
                 if report.recordErrors > 0 { throw ExitCode(ExitStatus.ioError) }
             } catch let error as ExitCode {
                 throw error
@@ -85,7 +90,9 @@ struct PollCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.ioError)
             }
         } else {
+            async let reports: Void = collector.run(until: stop)
             await poller.run(until: stop)
+            await reports
         }
     }
 }

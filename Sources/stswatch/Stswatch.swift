@@ -8,6 +8,7 @@ struct Stswatch: AsyncParsableCommand {
         commandName: "stswatch",
         abstract: "Watch MTA-STS and TLS-RPT protection of your mail domains.",
         subcommands: [CheckCommand.self, LintCommand.self, PollCommand.self, AddCommand.self, RemoveCommand.self,
-                      DomainsCommand.self, StatusCommand.self, EventsCommand.self, RecheckCommand.self, MetricsCommand.self]
+                      DomainsCommand.self, StatusCommand.self, EventsCommand.self, RecheckCommand.self, MetricsCommand.self,
+                      IngestCommand.self, ReportsCommand.self, FailuresCommand.self]
     )
 }

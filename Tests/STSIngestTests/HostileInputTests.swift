@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 import Testing
 import STSCore
 import STSGzip
@@ -109,10 +110,13 @@ import STSMIME
         let dir = try TempDir()
         for index in 0..<5 { try dir.write("r\(index).json", syntheticReport(organization: "o.example", id: "id-\(index)")) }
         let sink = MemorySink(failAfter: 2)
-        let summary = await Ingester(sink: sink, concurrency: 1).ingest(paths: [dir.path])
+        let summary = await Ingester(sink: sink, concurrency: 1, batchSize: 1).ingest(paths: [dir.path])
         #expect(summary.new == 2)
         #expect(summary.stoppedEarly?.contains("disk full") == true)
         #expect(summary.stoppedEarly?.contains("r2.json") == true)
+        // In batches, the failing batch is named by its first report and size.
+        let batched = await Ingester(sink: MemorySink(failAfter: 2), concurrency: 1, batchSize: 3).ingest(paths: [dir.path])
+        #expect(batched.new == 0 && batched.stoppedEarly?.contains("r0.json and 2 more") == true, "\(batched)")
     }
 
     @Test func perRunLimit() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 import Testing
 import STSCore
 @testable import STSIngest

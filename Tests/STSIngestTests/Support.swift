@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 
 /// The shared corpus, `../shared/corpus` beside the package root found from this file's path.
 func corpusDirectory(file: String = #filePath) throws -> URL {
@@ -16,9 +17,6 @@ func corpusDirectory(file: String = #filePath) throws -> URL {
     throw SupportError(description: "no Package.swift above \(file)")
 }
 
-struct SupportError: Error, CustomStringConvertible {
-    var description: String
-}
 
 func corpusMail(_ name: String) throws -> Data {
     try Data(contentsOf: corpusDirectory().appendingPathComponent("eml/\(name)"))
@@ -41,7 +39,7 @@ actor MemorySink: ReportSink {
         var message: MailMeta?
     }
     private(set) var stored: [Stored] = []
-    private var keys: Set<String> = []
+    private var keys: [String: Int] = [:]
     private(set) var duplicates: [String] = []
     /// Fail once this many reports are held (to test a failing store).
     var failAfter: Int?
@@ -51,37 +49,13 @@ actor MemorySink: ReportSink {
     func insertReport(_ decoded: ReportDecodeResult, raw: Data, source: String, message: MailMeta?) async throws -> ReportInsertOutcome {
         if let failAfter, stored.count >= failAfter { throw SupportError(description: "disk full") }
         let key = (decoded.report.organizationName ?? "") + "\u{0}" + (decoded.report.reportID ?? "")
-        guard keys.insert(key).inserted else {
+        if let index = keys[key] {
             duplicates.append(source)
-            return .duplicate
+            return .duplicate(Int64(index))
         }
+        keys[key] = stored.count
         stored.append(Stored(decoded: decoded, raw: raw, source: source, message: message))
-        return .inserted
-    }
-}
-
-/// A temporary folder removed when the value goes away.
-final class TempDir: Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("stsingest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        path = base.path
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func write(_ name: String, _ data: Data) throws -> String {
-        let full = path + "/" + name
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: full))
-        return full
-    }
-
-    func mkdir(_ name: String) throws {
-        try FileManager.default.createDirectory(atPath: path + "/" + name, withIntermediateDirectories: true)
+        return .inserted(Int64(stored.count - 1))
     }
 }
 

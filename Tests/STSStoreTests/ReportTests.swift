@@ -72,7 +72,7 @@ import Testing
         let temp = try TempFolder()
         let store = try Store(path: temp.databasePath)
         for r in try corpus() where r.first {
-            let mail = MailMeta(subject: "Report Domain: x", date: "Mon, 1 Jan 2024 00:00:00 +0000", from: "noreply@reporter.test", messageID: "<\(r.name)>")
+            let mail = MailMeta(subject: "Report Domain: x", from: "noreply@reporter.test", dateText: "Mon, 1 Jan 2024 00:00:00 +0000", messageID: "<\(r.name)>")
             guard case .inserted(let id) = try store.insertReport(r.decoded, raw: r.data, source: "file:\(r.name)", message: mail, receivedAt: received) else {
                 Issue.record("\(r.name) not inserted"); continue
             }
@@ -189,15 +189,46 @@ import Testing
         #expect(try store.liveCause(domain: "example.com", mx: "mx1.example.com", resultType: "certificate-expired") == nil)
     }
 
+    @Test func aBatchIsOneTransactionWithDuplicatesInsideIt() throws {
+        let temp = try TempFolder()
+        let store = try Store(path: temp.databasePath)
+        let reports = try corpus()
+        let batch = reports.map { ReportInsertion($0.decoded, raw: $0.data, source: $0.name, message: nil, receivedAt: received) }
+        let outcomes = try store.insertReports(batch)
+        #expect(outcomes.count == reports.count)
+        for (r, outcome) in zip(reports, outcomes) {
+            switch outcome {
+            case .inserted: #expect(r.first, "\(r.name) should have been a duplicate within the batch")
+            case .duplicate: #expect(!r.first, "\(r.name) is not a duplicate")
+            }
+        }
+        #expect(try store.rowCount("report") == reports.filter(\.first).count)
+        // All or nothing: a batch whose last report breaks a constraint stores none of it.
+        let fresh = syntheticBatchReport(id: "batch-1"), broken = syntheticBatchReport(id: "batch-2")
+        var bad = ReportInsertion(try TLSReport.decode(broken), raw: broken, source: "broken", message: nil, receivedAt: received)
+        bad.decoded.report.organizationName = ""
+        bad.decoded.report.reportID = nil
+        #expect(throws: (any Error).self) {
+            try store.insertReports([ReportInsertion(try TLSReport.decode(fresh), raw: fresh, source: "fresh", message: nil, receivedAt: received), bad])
+        }
+        #expect(try store.rowCount("report") == reports.filter(\.first).count)
+        #expect(try store.reports().allSatisfy { $0.reportID != "batch-1" })
+    }
+
+    func syntheticBatchReport(id: String) -> Data {
+        Data(#"{"organization-name":"Batch Inc.","date-range":{"start-datetime":"2024-03-01T00:00:00Z","end-datetime":"2024-03-01T23:59:59Z"},"report-id":"\#(id)","policies":[{"policy":{"policy-type":"no-policy-found","policy-domain":"example.net"},"summary":{"total-successful-session-count":4,"total-failure-session-count":0}}]}"#.utf8)
+    }
+
     @Test func imapStateRoundTrips() throws {
         let temp = try TempFolder()
         let store = try Store(path: temp.databasePath)
         let box = "imaps://reports@mail.example.com/INBOX"
         #expect(try store.imapState(mailbox: box) == nil)
-        try store.setIMAPState(mailbox: box, IMAPState(uidValidity: 1_700_000_000, highestUID: 42, updatedAt: t0))
-        try store.setIMAPState(mailbox: box, IMAPState(uidValidity: .max, highestUID: .max, updatedAt: t0))
-        #expect(try store.imapState(mailbox: box) == IMAPState(uidValidity: .max, highestUID: .max, updatedAt: t0))
-        #expect(throws: StoreError.self) { try store.setIMAPState(mailbox: box, IMAPState(uidValidity: 0, highestUID: 1, updatedAt: t0)) }
-        #expect(throws: StoreError.self) { try store.setIMAPState(mailbox: "", IMAPState(uidValidity: 1, highestUID: 1, updatedAt: t0)) }
+        try store.setIMAPState(IMAPMailboxState(uidValidity: 1_700_000_000, lastUID: 42), mailbox: box)
+        #expect(try store.imapState(mailbox: box) == IMAPMailboxState(uidValidity: 1_700_000_000, lastUID: 42))
+        try store.setIMAPState(IMAPMailboxState(uidValidity: .max, lastUID: .max), mailbox: box)
+        #expect(try store.imapState(mailbox: box) == IMAPMailboxState(uidValidity: .max, lastUID: .max))
+        #expect(throws: StoreError.self) { try store.setIMAPState(IMAPMailboxState(uidValidity: 0, lastUID: 1), mailbox: box) }
+        #expect(throws: StoreError.self) { try store.setIMAPState(IMAPMailboxState(uidValidity: 1, lastUID: 1), mailbox: "") }
     }
 }

@@ -5,21 +5,21 @@ import Foundation
 /// Private config directory, `ssl = required` with a certificate made by the openssl
 /// CLI (its IP SAN is the loopback address, so the name check is real), a
 /// passwd-file user, and a Maildir in a temporary folder.
-final class Dovecot: @unchecked Sendable {
+public final class Dovecot: @unchecked Sendable {
     // @unchecked: every stored property is a `let` set in init; the only mutation is the server process itself.
-    let dir: TempDir
-    let address: String
-    let port = 19993
-    let user = "reports"
-    let password = "correct horse \(UUID().uuidString.prefix(8))"
-    let maildir: String
-    let caFile: String
-    let config: String
+    public let dir: TempDir
+    public let address: String
+    public let port = 19993
+    public let user = "reports"
+    public let password = "correct horse \(UUID().uuidString.prefix(8))"
+    public let maildir: String
+    public let caFile: String
+    public let config: String
     private let mailOwner: (uid: uid_t, gid: gid_t)
     /// The master, run in the foreground (-F) as our child so it can be stopped by its own pid.
     private let master: Process
 
-    init() throws {
+    public init() throws {
         dir = try TempDir()
         // A loopback address of our own: no port clash with other servers on this machine.
         address = "127.66.1.\(Int.random(in: 2...250))"
@@ -91,7 +91,7 @@ final class Dovecot: @unchecked Sendable {
     deinit { stop() }
 
     /// Stops the master by its pid (it stops its own children) and waits for it to go.
-    func stop() {
+    public func stop() {
         guard master.isRunning else { return }
         let pid = master.processIdentifier
         kill(pid, SIGTERM)
@@ -103,7 +103,7 @@ final class Dovecot: @unchecked Sendable {
     }
 
     /// Delivers a message as an MDA would: written in tmp/, then renamed into new/.
-    func deliver(_ message: Data, name: String) throws {
+    public func deliver(_ message: Data, name: String) throws {
         let unique = "\(Int(Date().timeIntervalSince1970)).\(name).stswatch-test"
         let temporary = maildir + "/tmp/" + unique
         try message.write(to: URL(fileURLWithPath: temporary))
@@ -112,12 +112,12 @@ final class Dovecot: @unchecked Sendable {
     }
 
     /// Gives the mailbox a new UIDVALIDITY, as a restored or recreated mailbox would have.
-    func changeUIDValidity(to value: UInt32) throws {
+    public func changeUIDValidity(to value: UInt32) throws {
         try Self.run("/usr/bin/doveadm", ["-c", config, "mailbox", "update", "-u", user, "--uid-validity", String(value), "INBOX"])
     }
 
     /// The flags of every message file (the letters after ":2,"), by file name.
-    func flagLetters() throws -> [String] {
+    public func flagLetters() throws -> [String] {
         var result: [String] = []
         for sub in ["cur", "new"] {
             for name in try FileManager.default.contentsOfDirectory(atPath: maildir + "/" + sub) {
@@ -127,7 +127,7 @@ final class Dovecot: @unchecked Sendable {
         return result
     }
 
-    var log: String { (try? String(contentsOfFile: dir.path + "/dovecot.log", encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: dir.path + "/dovecot.log", encoding: .utf8)) ?? "" }
 
     private func chownMail() throws {
         guard getuid() == 0 else { return }
@@ -157,7 +157,7 @@ final class Dovecot: @unchecked Sendable {
     }
 
     /// Runs a tool to completion (bounded: 30 s), failing with its output when it fails.
-    static func run(_ tool: String, _ arguments: [String]) throws {
+    public static func run(_ tool: String, _ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
