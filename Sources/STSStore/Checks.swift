@@ -127,23 +127,68 @@ extension Store {
                              contentHash: contentHash(observationJSON: observationJSON))
     }
 
-    /// SHA-256 of an encoded observation with the value of its top-level `observedAt` left out.
+    /// SHA-256 of an encoded observation with the values that differ between checks seeing the
+    /// same thing left out: the time (`observedAt`) and the SMTP banners (`greeting`, `ehlo`),
+    /// in which large providers put a per-connection id (`220 mx.google.com ESMTP 1a2b…- gsmtp`).
     ///
-    /// The encoder sorts keys and escapes every quote inside strings, so the bytes
-    /// `,"observedAt":` can only be that key, and only `DomainObservation` has it.
+    /// A run keeps the banners of its first check. The encoder sorts keys and escapes every
+    /// quote inside strings, so the bytes `,"observedAt":` or `"greeting":` can only be those
+    /// keys; the types give the first a number and the others arrays of strings.
     static func contentHash(observationJSON: String) -> String {
         let bytes = Array(observationJSON.utf8)
-        let key = Array(#","observedAt":"#.utf8)
-        var i = 0
-        while i + key.count <= bytes.count {
-            if bytes[i] == key[0], Array(bytes[i..<(i + key.count)]) == key {
-                var end = i + key.count
-                while end < bytes.count, bytes[end] != UInt8(ascii: ","), bytes[end] != UInt8(ascii: "}") { end += 1 }
-                return SHA256.hex(Array(bytes[..<(i + key.count)]) + Array(bytes[end...]))
+        let numberKey = Array(#""observedAt":"#.utf8)
+        let arrayKeys = [Array(#""greeting":"#.utf8), Array(#""ehlo":"#.utf8)]
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count)
+        func matches(_ key: [UInt8], at i: Int) -> Bool {
+            i + key.count <= bytes.count && bytes[i..<(i + key.count)].elementsEqual(key)
+        }
+        var i = 0, inString = false
+        while i < bytes.count {
+            let byte = bytes[i]
+            if inString {
+                kept.append(byte)
+                if byte == backslash, i + 1 < bytes.count {
+                    kept.append(bytes[i + 1])
+                    i += 2
+                    continue
+                }
+                if byte == quote { inString = false }
+                i += 1
+                continue
             }
+            if byte == quote {
+                if matches(numberKey, at: i) {
+                    kept.append(contentsOf: numberKey)
+                    i += numberKey.count
+                    while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "}") { i += 1 }
+                    continue
+                }
+                if let key = arrayKeys.first(where: { matches($0, at: i) }) {
+                    kept.append(contentsOf: key)
+                    i += key.count
+                    // Skip the array of strings up to its closing bracket, stepping over string contents.
+                    var quoted = false
+                    while i < bytes.count {
+                        let b = bytes[i]
+                        i += 1
+                        if quoted {
+                            if b == backslash { i += 1 } else if b == quote { quoted = false }
+                        } else if b == quote {
+                            quoted = true
+                        } else if b == UInt8(ascii: "]") {
+                            break
+                        }
+                    }
+                    continue
+                }
+                inString = true
+            }
+            kept.append(byte)
             i += 1
         }
-        return SHA256.hex(bytes)
+        return SHA256.hex(kept)
     }
 
     /// Stores a prepared check, as ``record(observation:assessment:nextDue:failed:events:)`` does.

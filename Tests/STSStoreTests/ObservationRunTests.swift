@@ -69,6 +69,17 @@ import Testing
         var later = tricky
         later.observedAt = t0.addingTimeInterval(900)
         #expect(try hash(later) == trickyHash)
+        // SMTP banners carry per-connection ids at large providers: they do not start a run; the rest of a probe does.
+        func hashOf(_ change: (inout SMTPProbe) -> Void) throws -> String {
+            var o = fixture().build()
+            change(&o.mxHosts[0].probes[0])
+            return Store.contentHash(observationJSON: try StoreJSON.encode(o))
+        }
+        #expect(try hashOf { _ in } == base)
+        #expect(try hashOf { $0.greeting = [#"220 mx1.example.com ESMTP 1a2b3c "quoted" ] \ id - gsmtp"#] } == base)
+        #expect(try hashOf { $0.ehlo = ["250-mx1.example.com at your service, [192.0.2.7]", "250 STARTTLS"] } == base)
+        #expect(try hashOf { $0.port = 2525 } != base)
+        #expect(try hashOf { $0.outcome = .starttlsNotOffered } != base)
         let json = try StoreJSON.encode(tricky.build())
         #expect(Store.contentHash(observationJSON: json) == trickyHash)
         #expect(SHA256.hex(Array(json.utf8)) != trickyHash, "the time was left out of the hash")
