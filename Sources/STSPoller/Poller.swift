@@ -33,8 +33,9 @@ public struct PollSettings: Sendable {
 /// A round takes the re-check requests and the due domains, checks them with bounded
 /// concurrency through one ``ProbeCoordinator`` (so each MX address is probed once per round
 /// and never by two connections at a time), judges each against its last good state, and
-/// records each result as soon as it is judged — a SIGKILL loses only the checks in flight.
-/// Writes go through one serial queue, off the cooperative thread pool.
+/// hands each result to the writer as soon as it is judged. Writes go through one serial
+/// queue, off the cooperative thread pool, in batches gathered over ``PollSettings/writeGather``
+/// — a SIGKILL loses only the checks in flight and those judged in the last ~100 ms.
 public final class Poller: Sendable {
     public let store: Store
     public let checker: Checker

@@ -11,7 +11,8 @@ import STSStore
 //   stswatch-poll-bench [DOMAINS] [--bench-mx M] [--concurrency C] [--prefix P] [--rounds R]
 //
 // With R > 1 every domain is checked again R - 1 more times (a re-check of all), each round
-// printed with the database size after it: the growth of a steady poller.
+// printed with the database size after it: the growth of a steady poller. --gather sets
+// PollSettings.writeGather (how long a judged check waits for others to share its transaction).
 // Prints wall time, checks/s, writes/s, the share of the round spent inside Store.record,
 // the database size, peak RSS, connections per MX address (ours and the lab's own count),
 // then the time of `stswatch status --json` over every domain (the real binary, to /dev/null).
@@ -22,6 +23,7 @@ struct Options {
     var concurrency = 64
     var prefix = "127.88"
     var rounds = 1
+    var gather: Double?
 
     init(_ args: [String]) {
         var i = 0
@@ -36,8 +38,9 @@ struct Options {
             case "--concurrency": concurrency = Int(value()) ?? concurrency
             case "--prefix": prefix = value()
             case "--rounds": rounds = max(1, Int(value()) ?? rounds)
+            case "--gather": gather = Double(value())
             case let n where Int(n) != nil: domains = Int(n)!
-            default: fail("unknown argument \(args[i]); usage: stswatch-poll-bench [DOMAINS] [--bench-mx M] [--concurrency C] [--prefix P] [--rounds R]")
+            default: fail("unknown argument \(args[i]); usage: stswatch-poll-bench [DOMAINS] [--bench-mx M] [--concurrency C] [--prefix P] [--rounds R] [--gather SECONDS]")
             }
             i += 1
         }
@@ -99,6 +102,7 @@ probe.timeout = .seconds(10)
 let environment = try CheckEnvironment.live(probe)
 var settings = PollSettings()
 settings.check = CheckSettings(concurrency: options.concurrency, domainDeadline: .seconds(60))
+if let gather = options.gather { settings.writeGather = gather }
 let sink = try LineLogHandler.Sink(path: dir.appendingPathComponent("poll.log").path)
 let logger = Logger(label: "bench") { LineLogHandler(label: $0, sink: sink) }
 let poller = Poller(store: store, environment: environment, settings: settings, logger: logger)
