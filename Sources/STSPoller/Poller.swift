@@ -345,10 +345,11 @@ final class Tally: Sendable {
 /// thread pool that the probes' tasks need, and `close()` — queued behind the writes already
 /// asked for — is the point after which nothing is written, so the lock can be released.
 ///
-/// Checks are recorded in batches: each ``record(_:)`` joins the checks waiting for the
-/// queue, and the next turn of the queue stores all of them in one transaction
-/// (``Store/record(batch:)``). A check waits at most for the batch ahead of it, a fraction of
-/// a second, so a SIGKILL still loses only the checks in flight; a busy writer batches more.
+/// Checks are recorded in batches: each ``record(_:)`` joins the checks waiting; the first
+/// of them queues a drain `gather` seconds later, which stores all that have arrived by then
+/// in one transaction (``Store/record(batch:)``). A check waits about `gather` plus the batch
+/// ahead of it, a fraction of a second, so a SIGKILL loses only the checks in flight and those
+/// judged just before; a busy writer batches more.
 final class SerialWriter: Sendable {
     /// The most checks stored in one transaction, so that readers and commands waiting for the
     /// write lock never wait long.

@@ -111,7 +111,7 @@ extension Store {
         let observationJSON: String
         let assessmentJSON: String
         let policyHash: String?
-        /// SHA-256 of the observation's JSON without its time: equal for checks that saw the same.
+        /// ``Store/contentHash(of:)``: equal for checks that saw the same.
         let contentHash: String
     }
 
@@ -120,75 +120,41 @@ extension Store {
         guard DomainName.canonical(observation.domain) == assessment.domain else {
             throw StoreError.domainMismatch(observation: observation.domain, assessment: assessment.domain)
         }
-        let observationJSON = try StoreJSON.encode(observation)
         return PreparedCheck(observation: observation, assessment: assessment,
-                             observationJSON: observationJSON, assessmentJSON: try StoreJSON.encode(assessment),
+                             observationJSON: try StoreJSON.encode(observation), assessmentJSON: try StoreJSON.encode(assessment),
                              policyHash: observation.policyFetch?.body.map { SHA256.hex(Array($0.utf8)) },
-                             contentHash: contentHash(observationJSON: observationJSON))
+                             contentHash: try contentHash(of: observation))
     }
 
-    /// SHA-256 of an encoded observation with the values that differ between checks seeing the
-    /// same thing left out: the time (`observedAt`) and the SMTP banners (`greeting`, `ehlo`),
-    /// in which large providers put a per-connection id (`220 mx.google.com ESMTP 1a2b…- gsmtp`).
-    ///
-    /// A run keeps the banners of its first check. The encoder sorts keys and escapes every
-    /// quote inside strings, so the bytes `,"observedAt":` or `"greeting":` can only be those
-    /// keys; the types give the first a number and the others arrays of strings.
-    static func contentHash(observationJSON: String) -> String {
-        let bytes = Array(observationJSON.utf8)
-        let numberKey = Array(#""observedAt":"#.utf8)
-        let arrayKeys = [Array(#""greeting":"#.utf8), Array(#""ehlo":"#.utf8)]
-        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        var kept: [UInt8] = []
-        kept.reserveCapacity(bytes.count)
-        func matches(_ key: [UInt8], at i: Int) -> Bool {
-            i + key.count <= bytes.count && bytes[i..<(i + key.count)].elementsEqual(key)
-        }
-        var i = 0, inString = false
-        while i < bytes.count {
-            let byte = bytes[i]
-            if inString {
-                kept.append(byte)
-                if byte == backslash, i + 1 < bytes.count {
-                    kept.append(bytes[i + 1])
-                    i += 2
-                    continue
-                }
-                if byte == quote { inString = false }
-                i += 1
-                continue
-            }
-            if byte == quote {
-                if matches(numberKey, at: i) {
-                    kept.append(contentsOf: numberKey)
-                    i += numberKey.count
-                    while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "}") { i += 1 }
-                    continue
-                }
-                if let key = arrayKeys.first(where: { matches($0, at: i) }) {
-                    kept.append(contentsOf: key)
-                    i += key.count
-                    // Skip the array of strings up to its closing bracket, stepping over string contents.
-                    var quoted = false
-                    while i < bytes.count {
-                        let b = bytes[i]
-                        i += 1
-                        if quoted {
-                            if b == backslash { i += 1 } else if b == quote { quoted = false }
-                        } else if b == quote {
-                            quoted = true
-                        } else if b == UInt8(ascii: "]") {
-                            break
-                        }
-                    }
-                    continue
-                }
-                inString = true
-            }
-            kept.append(byte)
-            i += 1
-        }
-        return SHA256.hex(kept)
+    /// SHA-256 of what an observation says, leaving out what differs between checks that saw
+    /// the same thing: the time; the SMTP banners (`greeting`, `ehlo`), in which large
+    /// providers put a per-connection id (`220 mx.google.com ESMTP 1a2b…- gsmtp`); and the order
+    /// of DNS answers and of MX hosts and probes, which follows resolver rotation and which
+    /// probe finished first. A run keeps its first check's observation as it was.
+    static func contentHash(of observation: DomainObservation) throws -> String {
+        var o = observation
+        o.observedAt = Date(timeIntervalSince1970: 0)
+        o.stsTXT = sorted(o.stsTXT) { $0.strings.lexicographicallyPrecedes($1.strings) }
+        o.tlsrptTXT = sorted(o.tlsrptTXT) { $0.strings.lexicographicallyPrecedes($1.strings) }
+        o.mx = sorted(o.mx) { ($0.preference, $0.exchange) < ($1.preference, $1.exchange) }
+        o.mxHosts = o.mxHosts.map { host in
+            var h = host
+            h.ipv4 = sorted(h.ipv4, by: <)
+            h.ipv6 = sorted(h.ipv6, by: <)
+            h.probes = h.probes.map { probe in
+                var p = probe
+                p.greeting = []
+                p.ehlo = []
+                return p
+            }.sorted { ($0.address, $0.port) < ($1.address, $1.port) }
+            return h
+        }.sorted { ($0.record.preference, $0.record.exchange) < ($1.record.preference, $1.record.exchange) }
+        return SHA256.hex(Array(try StoreJSON.encode(o).utf8))
+    }
+
+    private static func sorted<R>(_ outcome: DNSOutcome<R>, by less: (R, R) -> Bool) -> DNSOutcome<R> {
+        if case .records(let records) = outcome { return .records(records.sorted(by: less)) }
+        return outcome
     }
 
     /// Stores a prepared check, as ``record(observation:assessment:nextDue:failed:events:)`` does.

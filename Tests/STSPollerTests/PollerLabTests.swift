@@ -72,7 +72,7 @@ struct PollerLabTests {
         try store.requestRecheck(domain: "good.test")
         #expect(try await poller.runOnce().checked == 1)
         let runs = try store.observations(domain: "good.test")
-        #expect(runs.count == 1 && runs.first?.seenCount == 2, "\(runs.map(\.seenCount))")
+        #expect(runs.count == 1 && runs.first?.seenCount == 2, "\(runs.map(\.seenCount)) \(runs.map { "\($0.observation)" }.joined(separator: "\n-----\n"))")
     }
 
     @Test func changesBetweenRoundsBecomeEvents() async throws {
