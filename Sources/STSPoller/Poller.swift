@@ -20,6 +20,10 @@ public struct PollSettings: Sendable {
     public var stopGrace: TimeInterval = 10
     /// How often the idle loop looks for re-check requests and new domains.
     public var wakeInterval: TimeInterval = 1
+    /// How long a judged check waits for others to share its transaction: one commit per
+    /// batch instead of per check is most of what keeps the store under a tenth of a round.
+    /// A SIGKILL loses at most the checks judged in this window and the batch being written.
+    public var writeGather: TimeInterval = 0.1
 
     public init() {}
 }
@@ -29,8 +33,9 @@ public struct PollSettings: Sendable {
 /// A round takes the re-check requests and the due domains, checks them with bounded
 /// concurrency through one ``ProbeCoordinator`` (so each MX address is probed once per round
 /// and never by two connections at a time), judges each against its last good state, and
-/// records each result as soon as it is judged — a SIGKILL loses only the checks in flight.
-/// Writes go through one serial queue, off the cooperative thread pool.
+/// hands each result to the writer as soon as it is judged. Writes go through one serial
+/// queue, off the cooperative thread pool, in batches gathered over ``PollSettings/writeGather``
+/// — a SIGKILL loses only the checks in flight and those judged in the last ~100 ms.
 public final class Poller: Sendable {
     public let store: Store
     public let checker: Checker
@@ -58,7 +63,7 @@ public final class Poller: Sendable {
         self.logger = logger
         self.now = now ?? environment.now
         self.random = random
-        self.writer = SerialWriter(clock: { Date() })
+        self.writer = SerialWriter(store: store, gather: settings.writeGather, clock: { Date() })
     }
 
     // MARK: Status
@@ -210,7 +215,9 @@ public final class Poller: Sendable {
         }
         let coordinator = ProbeCoordinator(environment: checker.environment)
         let collected = Tally(report)
-        await withTaskGroup(of: Void.self) { group in
+        // Each check returns the task recording it; the writes are waited for here, not in the checks' slots.
+        var writes: [Task<Void, Never>] = []
+        await withTaskGroup(of: Task<Void, Never>.self) { group in
             var pending = names.makeIterator()
             func startNext() -> Bool {
                 guard !stop.isStopped, let name = pending.next() else { return false }
@@ -218,8 +225,12 @@ public final class Poller: Sendable {
                 return true
             }
             for _ in 0..<settings.check.concurrency where !startNext() { break }
-            while await group.next() != nil { _ = startNext() }
+            while let write = await group.next() {
+                writes.append(write)
+                _ = startNext()
+            }
         }
+        for write in writes { await write.value }
         report = collected.value
         report.abandoned = names.count - report.checked - report.recordErrors
         report.connectionsPerAddress = await coordinator.connectionsPerAddress
@@ -240,8 +251,12 @@ public final class Poller: Sendable {
         return report
     }
 
-    /// Checks one domain, judges it against its last good state and records it.
-    private func checkAndRecord(_ name: String, record: DomainRecord?, coordinator: ProbeCoordinator, into report: Tally) async {
+    /// Checks one domain, judges it against its last good state, and hands the result to the
+    /// writer; returns the task that records it.
+    ///
+    /// The check's concurrency slot is free as soon as the result is judged: waiting for the
+    /// writer's next batch (``PollSettings/writeGather``) would otherwise hold up the probes.
+    private func checkAndRecord(_ name: String, record: DomainRecord?, coordinator: ProbeCoordinator, into report: Tally) async -> Task<Void, Never> {
         let readStart = Date()
         let (current, lastGood) = baseline(name, record: record)
         let readSeconds = Date().timeIntervalSince(readStart)
@@ -252,28 +267,38 @@ public final class Poller: Sendable {
         let events = PollEvents.between(current: current, lastGood: lastGood, new: assessment, failed: failed)
         let nextDue = settings.schedule.nextDue(after: now(), domainInterval: record?.intervalSeconds, failed: failed,
                                                 previousFailures: record?.consecutiveFailures ?? 0, random: random())
-        let store = self.store
+        let prepared: Store.PreparedCheck
         do {
-            let prepared = try Store.prepare(observation: observation, assessment: assessment)
-            let outcome = try await writer.timed {
-                try store.record(prepared, nextDue: nextDue, failed: failed, events: events)
-            }
-            guard let (outcome, seconds) = outcome else { return }
-            logger.debug("\(name): \(assessment.status.rawValue), \(assessment.findings.count) findings, next \(nextDue.formatted(.iso8601))")
-            for event in outcome.events {
-                logger.notice("event \(event.domain) \(event.kind.rawValue) [\(event.subject)]: \(event.message)")
-            }
-            report.withLock {
-                $0.checked += 1
-                $0.statuses[assessment.status, default: 0] += 1
-                $0.events += outcome.events
-                $0.recordSeconds += seconds
-                $0.readSeconds += readSeconds
-            }
-            updateStatus { $0.roundDone += 1 }
+            prepared = try Store.prepare(observation: observation, assessment: assessment)
         } catch {
             logger.error("\(name): cannot record the check: \(error)")
             report.withLock { $0.recordErrors += 1 }
+            return Task {}
+        }
+        return Task {
+            guard let written = await writer.record(CheckRecord(prepared, nextDue: nextDue, failed: failed, events: events)) else {
+                return
+            }
+            do {
+                let outcome = try written.result.get()
+                logger.debug("\(name): \(assessment.status.rawValue), \(assessment.findings.count) findings, next \(nextDue.formatted(.iso8601))")
+                for event in outcome.events {
+                    logger.notice("event \(event.domain) \(event.kind.rawValue) [\(event.subject)]: \(event.message)")
+                }
+                report.withLock {
+                    $0.checked += 1
+                    $0.statuses[assessment.status, default: 0] += 1
+                    $0.events += outcome.events
+                    $0.recordSeconds += written.seconds
+                    $0.recordCPUSeconds += written.cpuSeconds
+                    if written.firstOfBatch { $0.recordTransactions += 1 }
+                    $0.readSeconds += readSeconds
+                }
+                updateStatus { $0.roundDone += 1 }
+            } catch {
+                logger.error("\(name): cannot record the check: \(error)")
+                report.withLock { $0.recordErrors += 1 }
+            }
         }
     }
 
@@ -319,12 +344,42 @@ final class Tally: Sendable {
 /// SQLite has one writer anyway; a dedicated queue keeps blocking writes off the cooperative
 /// thread pool that the probes' tasks need, and `close()` — queued behind the writes already
 /// asked for — is the point after which nothing is written, so the lock can be released.
+///
+/// Checks are recorded in batches: each ``record(_:)`` joins the checks waiting; the first
+/// of them queues a drain `gather` seconds later, which stores all that have arrived by then
+/// in one transaction (``Store/record(batch:)``). A check waits about `gather` plus the batch
+/// ahead of it, a fraction of a second, so a SIGKILL loses only the checks in flight and those
+/// judged just before; a busy writer batches more.
 final class SerialWriter: Sendable {
+    /// The most checks stored in one transaction, so that readers and commands waiting for the
+    /// write lock never wait long.
+    static let maxBatch = 256
+
     private let queue = DispatchQueue(label: "stswatch.poller.writer")
     private let open = Mutex(true)
+    private let store: Store
     private let clock: @Sendable () -> Date
+    private let waiting = Mutex(Waiting())
+    /// Checkpoints run here, beside the writes: a PASSIVE checkpoint never blocks a commit, and
+    /// its fsyncs no longer stall the writer as a checkpoint inside a commit would.
+    private let checkpointQueue = DispatchQueue(label: "stswatch.poller.checkpoint")
+    /// A checkpoint is queued or running; when the last one started.
+    private let checkpointing = Mutex<(busy: Bool, last: Date?)>((false, nil))
+    /// How often the WAL is checkpointed while checks are being written.
+    static let checkpointEvery: TimeInterval = 1
 
-    init(clock: @escaping @Sendable () -> Date) {
+    private struct Waiting {
+        var checks: [(CheckRecord, CheckedContinuation<Written?, Never>)] = []
+        /// A drain is queued and has not yet taken the waiting checks.
+        var drainQueued = false
+    }
+
+    /// How long the first check of a batch waits for others before the batch is written.
+    private let gather: DispatchTimeInterval
+
+    init(store: Store, gather: TimeInterval, clock: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.gather = .microseconds(Int(max(0, gather) * 1e6))
         self.clock = clock
     }
 
@@ -349,7 +404,83 @@ final class SerialWriter: Sendable {
         }
     }
 
-    /// Waits for the writes already queued, then refuses any more.
+    /// A recorded check.
+    struct Written: Sendable {
+        var result: Result<RecordOutcome, any Error>
+        /// The check's share of its batch's wall and CPU time.
+        var seconds: Double
+        var cpuSeconds: Double
+        /// True for one check of each batch, so that a sum counts transactions.
+        var firstOfBatch: Bool
+    }
+
+    /// Records one check in the next batch; nil once closed.
+    func record(_ check: CheckRecord) async -> Written? {
+        await withCheckedContinuation { continuation in
+            let queueDrain = waiting.withLock { w -> Bool in
+                w.checks.append((check, continuation))
+                defer { w.drainQueued = true }
+                return !w.drainQueued
+            }
+            // The drain waits a moment for more checks to join, unless the writer is still busy
+            // with the batch before (then they join anyway): one commit for many checks.
+            if queueDrain { queue.asyncAfter(deadline: .now() + gather) { self.drain() } }
+        }
+    }
+
+    /// Stores every waiting check, at most ``maxBatch`` per transaction.
+    private func drain() {
+        let checks = waiting.withLock { w in
+            defer { w.checks = []; w.drainQueued = false }
+            return w.checks
+        }
+        guard open.withLock({ $0 }) else {
+            for (_, continuation) in checks { continuation.resume(returning: nil) }
+            return
+        }
+        for batch in checks.chunked(Self.maxBatch) {
+            let start = clock(), cpuStart = Self.threadCPUSeconds()
+            let results: [Result<RecordOutcome, any Error>]
+            do {
+                results = try store.record(batch: batch.map(\.0))
+            } catch {
+                results = Array(repeating: .failure(error), count: batch.count)
+            }
+            let share = clock().timeIntervalSince(start) / Double(batch.count)
+            let cpuShare = (Self.threadCPUSeconds() - cpuStart) / Double(batch.count)
+            for (index, ((_, continuation), result)) in zip(batch, results).enumerated() {
+                continuation.resume(returning: Written(result: result, seconds: share, cpuSeconds: cpuShare, firstOfBatch: index == 0))
+            }
+        }
+        checkpointIfDue()
+    }
+
+    /// Starts a checkpoint on its own queue when none is running and the last is a second old.
+    ///
+    /// A failed checkpoint is left for the next (the WAL keeps every commit safe meanwhile,
+    /// and ``Store/walAutocheckpointPages`` bounds its growth).
+    private func checkpointIfDue() {
+        let now = clock()
+        let due = checkpointing.withLock { c -> Bool in
+            guard !c.busy, c.last.map({ now.timeIntervalSince($0) >= Self.checkpointEvery }) ?? true else { return false }
+            c = (true, now)
+            return true
+        }
+        guard due else { return }
+        checkpointQueue.async {
+            if self.open.withLock({ $0 }) { _ = try? self.store.checkpoint() }
+            self.checkpointing.withLock { $0.busy = false }
+        }
+    }
+
+    /// CPU time of the calling thread (GRDB runs a write on the thread that asks for it).
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Waits for the writes and the checkpoint already queued, then refuses any more.
     func close() async {
         await withCheckedContinuation { continuation in
             queue.async {
@@ -357,5 +488,13 @@ final class SerialWriter: Sendable {
                 continuation.resume()
             }
         }
+        await withCheckedContinuation { continuation in checkpointQueue.async { continuation.resume() } }
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -41,8 +41,13 @@ public struct RoundReport: Sendable {
     public var spread = 0
     /// Checks left unrecorded because the poller was told to stop.
     public var abandoned = 0
-    /// Seconds spent inside `Store.record` (summed over writes, which are serial).
+    /// Seconds spent inside `Store.record` (summed over writes, which are serial): wall time,
+    /// including waits for a CPU while the probes' threads run.
     public var recordSeconds: Double = 0
+    /// CPU seconds the writer's thread spent inside `Store.record`.
+    public var recordCPUSeconds: Double = 0
+    /// Transactions the checks were recorded in (one per batch).
+    public var recordTransactions = 0
     /// Seconds spent reading previous states (summed over concurrent reads).
     public var readSeconds: Double = 0
     public var pruned = 0

@@ -6,8 +6,27 @@ import STSCore
 public struct RecordOutcome: Sendable, Hashable {
     /// The changes since the previous check, as appended to the history; empty for a first check.
     public var events: [DomainEvent]
-    /// The row id of the stored raw observation.
+    /// The row id of the stored raw observation (an earlier row when this check saw the same).
     public var observationID: Int64
+    /// False when the observation equalled the domain's latest stored one and only that row's
+    /// ``StoredObservation/lastSeen`` and ``StoredObservation/seenCount`` moved.
+    public var storedNewObservation: Bool
+}
+
+/// One check to record, as the poller hands it to ``Store/record(batch:)``.
+public struct CheckRecord: Sendable {
+    public var prepared: Store.PreparedCheck
+    public var nextDue: Date
+    public var failed: Bool
+    /// Stored instead of the events derived from the current state, when given.
+    public var events: [DomainEvent]?
+
+    public init(_ prepared: Store.PreparedCheck, nextDue: Date, failed: Bool, events: [DomainEvent]? = nil) {
+        self.prepared = prepared
+        self.nextDue = nextDue
+        self.failed = failed
+        self.events = events
+    }
 }
 
 /// A domain's latest judgement, as the dashboard and `status` read it.
@@ -47,11 +66,16 @@ public struct StoredFinding: Sendable, Hashable {
     public var lastSeen: Date
 }
 
-/// A stored raw observation.
+/// A stored raw observation: one run of checks that all saw the same thing.
 public struct StoredObservation: Sendable, Hashable {
     public var id: Int64
+    /// As first seen: its `observedAt` is the first check of the run.
     public var observation: DomainObservation
     public var failed: Bool
+    /// The latest check that saw the same (equal to `observation.observedAt` for a run of one).
+    public var lastSeen: Date
+    /// How many checks saw it.
+    public var seenCount: Int
     /// SHA-256 of the policy body as fetched, hex; nil when no body arrived.
     public var policySHA256: String?
 }
@@ -78,15 +102,17 @@ extension Store {
         try record(Self.prepare(observation: observation, assessment: assessment), nextDue: nextDue, failed: failed, events: givenEvents)
     }
 
-    /// A check encoded for storage, made before the write: the JSON encoding is most of the
-    /// cost of a record, and done here it runs in the caller's concurrent task rather than in
-    /// the one writer's critical path.
+    /// A check encoded for storage, made before the write: the JSON encoding and hashing are
+    /// most of the CPU cost of a record, and done here they run in the caller's concurrent
+    /// task rather than in the one writer's critical path.
     public struct PreparedCheck: Sendable {
         let observation: DomainObservation
         let assessment: Assessment
         let observationJSON: String
         let assessmentJSON: String
         let policyHash: String?
+        /// ``Store/contentHash(of:)``: equal for checks that saw the same.
+        let contentHash: String
     }
 
     /// Encodes a check for ``record(_:nextDue:failed:events:)``; checks that the two halves name one domain.
@@ -96,56 +122,144 @@ extension Store {
         }
         return PreparedCheck(observation: observation, assessment: assessment,
                              observationJSON: try StoreJSON.encode(observation), assessmentJSON: try StoreJSON.encode(assessment),
-                             policyHash: observation.policyFetch?.body.map { SHA256.hex(Array($0.utf8)) })
+                             policyHash: observation.policyFetch?.body.map { SHA256.hex(Array($0.utf8)) },
+                             contentHash: try contentHash(of: observation))
+    }
+
+    /// SHA-256 of what an observation says, leaving out what differs between checks that saw
+    /// the same thing: the time; the SMTP banners (`greeting`, `ehlo`), in which large
+    /// providers put a per-connection id (`220 mx.google.com ESMTP 1a2b…- gsmtp`); and the order
+    /// of DNS answers and of MX hosts and probes, which follows resolver rotation and which
+    /// probe finished first. A run keeps its first check's observation as it was.
+    static func contentHash(of observation: DomainObservation) throws -> String {
+        var o = observation
+        o.observedAt = Date(timeIntervalSince1970: 0)
+        o.stsTXT = sorted(o.stsTXT) { $0.strings.lexicographicallyPrecedes($1.strings) }
+        o.tlsrptTXT = sorted(o.tlsrptTXT) { $0.strings.lexicographicallyPrecedes($1.strings) }
+        o.mx = sorted(o.mx) { ($0.preference, $0.exchange) < ($1.preference, $1.exchange) }
+        o.mxHosts = o.mxHosts.map { host in
+            var h = host
+            h.ipv4 = sorted(h.ipv4, by: <)
+            h.ipv6 = sorted(h.ipv6, by: <)
+            h.probes = h.probes.map { probe in
+                var p = probe
+                p.greeting = []
+                p.ehlo = []
+                return p
+            }.sorted { ($0.address, $0.port) < ($1.address, $1.port) }
+            return h
+        }.sorted { ($0.record.preference, $0.record.exchange) < ($1.record.preference, $1.record.exchange) }
+        return SHA256.hex(Array(try StoreJSON.encode(o).utf8))
+    }
+
+    private static func sorted<R>(_ outcome: DNSOutcome<R>, by less: (R, R) -> Bool) -> DNSOutcome<R> {
+        if case .records(let records) = outcome { return .records(records.sorted(by: less)) }
+        return outcome
     }
 
     /// Stores a prepared check, as ``record(observation:assessment:nextDue:failed:events:)`` does.
     @discardableResult
     public func record(_ prepared: PreparedCheck, nextDue: Date, failed: Bool, events givenEvents: [DomainEvent]? = nil) throws -> RecordOutcome {
+        try pool.write { db in
+            try Self.recordOne(db, CheckRecord(prepared, nextDue: nextDue, failed: failed, events: givenEvents))
+        }
+    }
+
+    /// Stores several checks in one transaction; each one's outcome, or why it was refused.
+    ///
+    /// One commit for many checks is what lets a writer keep up with a round of thousands of
+    /// domains: a commit costs far more than the rows it carries. The batch is atomic (a crash
+    /// keeps all of it or none); within it each check runs in a savepoint, so one refused check
+    /// (a domain removed meanwhile) does not take the others with it. Errors of the
+    /// transaction itself (disk full, busy timeout) are thrown and nothing is stored.
+    public func record(batch: [CheckRecord]) throws -> [Result<RecordOutcome, any Error>] {
+        guard !batch.isEmpty else { return [] }
+        return try pool.write { db in
+            var results: [Result<RecordOutcome, any Error>] = []
+            results.reserveCapacity(batch.count)
+            for item in batch {
+                var outcome: Result<RecordOutcome, any Error>!
+                do {
+                    // A throw rolls back to the savepoint, undoing this check alone.
+                    try db.inSavepoint {
+                        outcome = .success(try Self.recordOne(db, item))
+                        return .commit
+                    }
+                } catch let error as StoreError {
+                    outcome = .failure(error)
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    outcome = .failure(error)
+                }
+                results.append(outcome)
+            }
+            return results
+        }
+    }
+
+    /// One check, inside the caller's transaction.
+    static func recordOne(_ db: Database, _ item: CheckRecord) throws -> RecordOutcome {
+        let prepared = item.prepared, failed = item.failed
         let observation = prepared.observation, assessment = prepared.assessment
         let domain = assessment.domain
-        let observationJSON = prepared.observationJSON, assessmentJSON = prepared.assessmentJSON
-        let policyHash = prepared.policyHash
         let checkedAt = assessment.checkedAt.unix
+        let observedAt = observation.observedAt.unix
 
-        return try pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM domain WHERE name = ?)", arguments: [domain])! else {
-                throw StoreError.unknownDomain(domain)
-            }
-            let events = try givenEvents ?? DomainEvent.between(Self.currentAssessment(db, domain: domain), assessment)
-
-            try db.execute(sql: "INSERT INTO observation (domain, observed_at, failed, policy_sha256, json) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [domain, observation.observedAt.unix, failed, policyHash, observationJSON])
-            let observationID = db.lastInsertedRowID
-
-            let mxExpiry = assessment.mx.compactMap { $0.cert?.notAfter.unix }.min()
-            try db.execute(sql: """
-                INSERT INTO current_state (domain, observation_id, checked_at, status, mode, tlsrpt_present,
-                                           mx_cert_not_after, policy_cert_not_after, finding_count, assessment)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (domain) DO UPDATE SET
-                    observation_id = excluded.observation_id, checked_at = excluded.checked_at,
-                    status = excluded.status, mode = excluded.mode, tlsrpt_present = excluded.tlsrpt_present,
-                    mx_cert_not_after = excluded.mx_cert_not_after, policy_cert_not_after = excluded.policy_cert_not_after,
-                    finding_count = excluded.finding_count, assessment = excluded.assessment
-                """, arguments: [domain, observationID, checkedAt, assessment.status.rawValue, assessment.mtaSts.mode?.rawValue,
-                                 assessment.tlsRpt.txt == "present", mxExpiry, assessment.mtaSts.fetch?.cert?.notAfter.unix,
-                                 assessment.findings.count, assessmentJSON])
-
-            try Self.replaceFindings(db, domain: domain, findings: assessment.findings, at: checkedAt)
-
-            for event in events {
-                try db.execute(sql: "INSERT INTO event (domain, at, kind, subject, severity, message) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [domain, event.at.unix, event.kind.rawValue, event.subject, event.severity.rawValue, event.message])
-            }
-            try db.execute(sql: """
-                UPDATE domain SET last_checked_at = ?, next_due_at = ?,
-                    consecutive_failures = CASE WHEN ? THEN consecutive_failures + 1 ELSE 0 END,
-                    last_success_at = CASE WHEN ? THEN last_success_at ELSE ? END
-                WHERE name = ?
-                """, arguments: [checkedAt, nextDue.unix, failed, failed, checkedAt, domain])
-            return RecordOutcome(events: events, observationID: observationID)
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM domain WHERE name = ?)"), arguments: [domain])! else {
+            throw StoreError.unknownDomain(domain)
         }
+        let events = try item.events ?? DomainEvent.between(Self.currentAssessment(db, domain: domain), assessment)
+
+        // The same as the latest stored observation (apart from its time): extend that run.
+        let latest = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT o.id, o.content_sha256, o.failed, o.observed_at FROM current_state s
+            JOIN observation o ON o.id = s.observation_id WHERE s.domain = ?
+            """), arguments: [domain])
+        let observationID: Int64
+        let storedNew: Bool
+        if let latest, (latest["content_sha256"] as String?) == prepared.contentHash, (latest["failed"] as Bool) == failed,
+           (latest["observed_at"] as Double) <= observedAt {
+            observationID = latest["id"]
+            storedNew = false
+            try db.cachedStatement(sql: """
+                UPDATE observation SET last_seen_at = max(last_seen_at, ?), seen_count = seen_count + 1 WHERE id = ?
+                """).execute(arguments: [observedAt, observationID])
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO observation (domain, observed_at, last_seen_at, failed, policy_sha256, content_sha256, json)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [domain, observedAt, observedAt, failed, prepared.policyHash, prepared.contentHash,
+                                         prepared.observationJSON])
+            observationID = db.lastInsertedRowID
+            storedNew = true
+        }
+
+        let mxExpiry = assessment.mx.compactMap { $0.cert?.notAfter.unix }.min()
+        try db.cachedStatement(sql: """
+            INSERT INTO current_state (domain, observation_id, checked_at, status, mode, tlsrpt_present,
+                                       mx_cert_not_after, policy_cert_not_after, finding_count, assessment)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (domain) DO UPDATE SET
+                observation_id = excluded.observation_id, checked_at = excluded.checked_at,
+                status = excluded.status, mode = excluded.mode, tlsrpt_present = excluded.tlsrpt_present,
+                mx_cert_not_after = excluded.mx_cert_not_after, policy_cert_not_after = excluded.policy_cert_not_after,
+                finding_count = excluded.finding_count, assessment = excluded.assessment
+            """).execute(arguments: [domain, observationID, checkedAt, assessment.status.rawValue, assessment.mtaSts.mode?.rawValue,
+                                     assessment.tlsRpt.txt == "present", mxExpiry, assessment.mtaSts.fetch?.cert?.notAfter.unix,
+                                     assessment.findings.count, prepared.assessmentJSON])
+
+        try Self.replaceFindings(db, domain: domain, findings: assessment.findings, at: checkedAt)
+
+        let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (domain, at, kind, subject, severity, message) VALUES (?, ?, ?, ?, ?, ?)")
+        for event in events {
+            try insertEvent.execute(arguments: [domain, event.at.unix, event.kind.rawValue, event.subject, event.severity.rawValue, event.message])
+        }
+        try db.cachedStatement(sql: """
+            UPDATE domain SET last_checked_at = ?, next_due_at = ?,
+                consecutive_failures = CASE WHEN ? THEN consecutive_failures + 1 ELSE 0 END,
+                last_success_at = CASE WHEN ? THEN last_success_at ELSE ? END
+            WHERE name = ?
+            """).execute(arguments: [checkedAt, item.nextDue.unix, failed, failed, checkedAt, domain])
+        return RecordOutcome(events: events, observationID: observationID, storedNewObservation: storedNew)
     }
 
     /// Upserts the current findings and deletes those no longer raised.
@@ -157,21 +271,21 @@ extension Store {
         var position = 0
         for finding in findings {
             guard keep[finding.code.rawValue, default: []].insert(finding.subject).inserted else { continue }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO finding (domain, code, subject, position, severity, message, first_seen, last_seen)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (domain, code, subject) DO UPDATE SET
                     position = excluded.position, severity = excluded.severity, message = excluded.message,
                     last_seen = max(last_seen, excluded.last_seen), first_seen = min(first_seen, excluded.first_seen)
-                """, arguments: [domain, finding.code.rawValue, finding.subject, position, finding.severity.rawValue,
-                                 finding.message, at, at])
+                """).execute(arguments: [domain, finding.code.rawValue, finding.subject, position, finding.severity.rawValue,
+                                         finding.message, at, at])
             position += 1
         }
-        let existing = try Row.fetchAll(db, sql: "SELECT code, subject FROM finding WHERE domain = ?", arguments: [domain])
+        let existing = try Row.fetchAll(db.cachedStatement(sql: "SELECT code, subject FROM finding WHERE domain = ?"), arguments: [domain])
         for row in existing {
             let code: String = row["code"], subject: String = row["subject"]
             if keep[code]?.contains(subject) != true {
-                try db.execute(sql: "DELETE FROM finding WHERE domain = ? AND code = ? AND subject = ?", arguments: [domain, code, subject])
+                try db.cachedStatement(sql: "DELETE FROM finding WHERE domain = ? AND code = ? AND subject = ?").execute(arguments: [domain, code, subject])
             }
         }
     }
@@ -215,6 +329,36 @@ extension Store {
                                    checkedAt: Date(unix: row["checked_at"]),
                                    consecutiveFailures: row["consecutive_failures"],
                                    lastSuccessAt: (row["last_success_at"] as Double?).map(Date.init(unix:)))
+            }
+        }
+    }
+
+    /// Each domain's stored assessment as JSON text, by name, one row at a time and without
+    /// decoding it: for `status --json`, which turns the text into its output directly rather
+    /// than decoding and re-encoding thousands of assessments.
+    ///
+    /// `domains` nil: every watched domain from one snapshot, including those never checked
+    /// (`status` and `json` nil). Otherwise the named domains that are watched, in no set order.
+    /// The text is as stored: keys sorted, dates in seconds since 1970.
+    public func forEachAssessmentJSON(domains: [String]? = nil,
+                                      _ body: (_ domain: String, _ status: DomainStatus?, _ json: String?) throws -> Void) throws {
+        let names = try domains.map { try $0.map { try Self.normalize($0) } }
+        try pool.read { db in
+            let sql = "SELECT d.name, s.status, s.assessment FROM domain d LEFT JOIN current_state s ON s.domain = d.name"
+            func each(_ cursor: RowCursor) throws {
+                while let row = try cursor.next() {
+                    let name: String = row[0]
+                    let statusText: String? = row[1]
+                    try body(name, try statusText.map { try Self.status($0, table: "current_state", key: name) }, row[2])
+                }
+            }
+            if let names {
+                for chunk in names.chunked(500) {
+                    try each(try Row.fetchCursor(db, sql: sql + " WHERE d.name IN (\(databaseQuestionMarks(count: chunk.count)))",
+                                                 arguments: StatementArguments(chunk)))
+                }
+            } else {
+                try each(try Row.fetchCursor(db, sql: sql + " ORDER BY d.name"))
             }
         }
     }
@@ -285,26 +429,30 @@ extension Store {
         let name = try Self.normalize(domain)
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, failed, policy_sha256, json FROM observation WHERE domain = ?
+                SELECT id, failed, policy_sha256, last_seen_at, seen_count, json FROM observation WHERE domain = ?
                 ORDER BY observed_at DESC, id DESC LIMIT ?
                 """, arguments: [name, max(0, limit)]).map { row in
                 let id: Int64 = row["id"]
                 return StoredObservation(id: id,
                                          observation: try StoreJSON.decode(DomainObservation.self, row["json"], table: "observation", key: "\(id)"),
-                                         failed: row["failed"], policySHA256: row["policy_sha256"])
+                                         failed: row["failed"], lastSeen: Date(unix: row["last_seen_at"]), seenCount: row["seen_count"],
+                                         policySHA256: row["policy_sha256"])
             }
         }
     }
 
     // MARK: Retention
 
-    /// Deletes raw observations older than `date`, except each domain's latest (which the
+    /// Deletes raw observations last seen before `date`, except each domain's latest (which the
     /// current state points at); returns how many went. Events and current state stay.
+    ///
+    /// A run still being seen is kept however long ago it began: `observed_at < date` (indexed)
+    /// narrows the candidates and `last_seen_at` decides.
     @discardableResult
     public func prune(observationsOlderThan date: Date) throws -> Int {
         try pool.write { db in
             try db.execute(sql: """
-                DELETE FROM observation WHERE observed_at < ?
+                DELETE FROM observation WHERE observed_at < ?1 AND last_seen_at < ?1
                 AND id NOT IN (SELECT observation_id FROM current_state WHERE observation_id IS NOT NULL)
                 """, arguments: [date.unix])
             return db.changesCount

@@ -65,6 +65,15 @@ struct StatusCommand: ParsableCommand {
                 }
             }
         }
+        if json {
+            worst = max(worst, try printJSON(store, names: names, all: domains.isEmpty))
+            if names.isEmpty && domains.isEmpty {
+                Output.error("no domains are watched (add some with `stswatch add DOMAIN`)")
+                worst = max(worst, .unknown)
+            }
+            if worst != .ok { throw ExitCode(worst.exitCode) }
+            return
+        }
         let states = try CacheAccess.attempt(failureStatus: unknown) {
             try store.currentAssessments(domains: names)
         }
@@ -95,5 +104,46 @@ struct StatusCommand: ParsableCommand {
             worst = max(worst, .unknown)
         }
         if worst != .ok { throw ExitCode(worst.exitCode) }
+    }
+
+    /// Prints one `check --json` line per domain straight from the stored JSON; returns the worst status.
+    ///
+    /// Every watched domain (`all`) streams from one read in name order; named domains are
+    /// printed in the order given. Output goes out in blocks of about a megabyte.
+    private func printJSON(_ store: Store, names: [String], all: Bool) throws -> DomainStatus {
+        var worst = DomainStatus.ok
+        var transcoder = AssessmentJSON()
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        func flush() {
+            buffer.withUnsafeBufferPointer { FileHandle.standardOutput.write(Data(buffer: $0)) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        func emit(_ domain: String, _ status: DomainStatus?, _ json: String?) throws {
+            if let status, let json {
+                worst = max(worst, status)
+                buffer.append(contentsOf: try transcoder.outputLine(stored: json, domain: domain))
+            } else {
+                worst = max(worst, .unknown)
+                buffer.append(contentsOf: try Output.jsonEncoder.encode(NeverChecked(domain: domain)))
+            }
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 20 { flush() }
+        }
+        let unknown = DomainStatus.unknown.exitCode
+        if all {
+            try CacheAccess.attempt(failureStatus: unknown) { try store.forEachAssessmentJSON(emit) }
+        } else {
+            var stored: [String: (DomainStatus?, String?)] = [:]
+            try CacheAccess.attempt(failureStatus: unknown) {
+                try store.forEachAssessmentJSON(domains: names) { stored[$0] = ($1, $2) }
+            }
+            for name in names {
+                let (status, json) = stored[name] ?? (nil, nil)
+                try emit(name, status, json)
+            }
+        }
+        flush()
+        return worst
     }
 }

@@ -53,6 +53,28 @@ struct PollerLabTests {
         #expect(log.contains("round: \(Self.domains.count) domains in"), "\(log)")
     }
 
+    @Test func checksShareTransactionsAndARoundEndsWithEveryWriteDone() async throws {
+        let lab = try await sharedLab()
+        let folder = try TempFolder()
+        let store = try Store(path: folder.databasePath)
+        try store.addDomains(Self.domains)
+        let (logger, _) = try testLogger(folder)
+        var settings = pollSettings()
+        settings.writeGather = 2
+        let poller = Poller(store: store, environment: try labEnvironment(lab), settings: settings, logger: logger)
+        let report = try await poller.runOnce()
+        // Returned means written: every check is in the store, though each waited up to 2 s for its batch.
+        #expect(report.checked == Self.domains.count && report.recordErrors == 0)
+        #expect(try store.currentAssessments().count == Self.domains.count)
+        #expect(report.recordTransactions >= 1 && report.recordTransactions < report.checked,
+                "\(report.checked) checks in \(report.recordTransactions) transactions")
+        // A second round of the same lab stores no new observation for a domain whose results did not change.
+        try store.requestRecheck(domain: "good.test")
+        #expect(try await poller.runOnce().checked == 1)
+        let runs = try store.observations(domain: "good.test")
+        #expect(runs.count == 1 && runs.first?.seenCount == 2, "\(runs.map(\.seenCount)) \(runs.map { "\($0.observation)" }.joined(separator: "\n-----\n"))")
+    }
+
     @Test func changesBetweenRoundsBecomeEvents() async throws {
         let lab = try await sharedLab()
         let folder = try TempFolder()

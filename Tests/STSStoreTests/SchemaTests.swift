@@ -9,7 +9,7 @@ import Testing
         let temp = try TempFolder()
         let store = try Store(path: temp.databasePath)
         #expect(FileManager.default.fileExists(atPath: temp.databasePath))
-        #expect(try store.appliedMigrations() == ["v1-initial"])
+        #expect(try store.appliedMigrations() == ["v1-initial", "v2-observation-runs"])
         for table in ["domain", "observation", "current_state", "finding", "event", "recheck_request", "report",
                       "report_policy", "report_failure", "report_daily", "imap_state"] {
             #expect(try store.rowCount(table) == 0, "\(table)")
@@ -45,10 +45,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: temp.path("db"), withIntermediateDirectories: true)
         #expect(try run("/usr/bin/sqlite3", [temp.databasePath, "PRAGMA journal_mode=WAL; CREATE TABLE other (x);"]) == 0)
         let error = #expect(throws: StoreError.self) { try Store(path: temp.databasePath, mode: .readOnly) }
-        #expect(error == .schemaOutdated(temp.databasePath, pending: ["v1-initial"]))
+        #expect(error == .schemaOutdated(temp.databasePath, pending: ["v1-initial", "v2-observation-runs"]))
         #expect(error?.description.contains("v1-initial") == true)
         // Write access migrates it.
-        #expect(try Store(path: temp.databasePath).appliedMigrations() == ["v1-initial"])
+        #expect(try Store(path: temp.databasePath).appliedMigrations() == ["v1-initial", "v2-observation-runs"])
     }
 
     @Test func refusesADatabaseFromANewerVersion() throws {
@@ -77,10 +77,13 @@ import Testing
         ("zero interval", "UPDATE domain SET interval_seconds = 0", "CHECK"),
         ("negative failures", "UPDATE domain SET consecutive_failures = -1", "CHECK"),
         ("text in a time column", "UPDATE domain SET added_at = 'yesterday'", "cannot store TEXT value in REAL column"),
-        ("observation of unknown domain", "INSERT INTO observation (domain, observed_at, failed, json) VALUES ('nowhere.test', 0, 0, '{}')", "FOREIGN KEY"),
-        ("observation not JSON", "INSERT INTO observation (domain, observed_at, failed, json) VALUES ('example.com', 0, 0, '{')", "CHECK"),
-        ("observation failed flag 2", "INSERT INTO observation (domain, observed_at, failed, json) VALUES ('example.com', 0, 2, '{}')", "CHECK"),
+        ("observation of unknown domain", "INSERT INTO observation (domain, observed_at, last_seen_at, failed, json) VALUES ('nowhere.test', 0, 0, 0, '{}')", "FOREIGN KEY"),
+        ("observation not JSON", "INSERT INTO observation (domain, observed_at, last_seen_at, failed, json) VALUES ('example.com', 0, 0, 0, '{')", "CHECK"),
+        ("observation failed flag 2", "INSERT INTO observation (domain, observed_at, last_seen_at, failed, json) VALUES ('example.com', 0, 0, 2, '{}')", "CHECK"),
         ("policy hash not hex", "UPDATE observation SET policy_sha256 = 'xyz'", "CHECK"),
+        ("content hash not hex", "UPDATE observation SET content_sha256 = 'xyz'", "CHECK"),
+        ("run seen zero times", "UPDATE observation SET seen_count = 0", "CHECK"),
+        ("run last seen before it began", "UPDATE observation SET last_seen_at = observed_at - 1", "CHECK"),
         ("unknown status", "UPDATE current_state SET status = 'fine'", "CHECK"),
         ("unknown mode", "UPDATE current_state SET mode = 'strict'", "CHECK"),
         ("state of unknown domain", "INSERT INTO current_state (domain, checked_at, status, tlsrpt_present, finding_count, assessment) VALUES ('nowhere.test', 0, 'ok', 0, 0, '{}')", "FOREIGN KEY"),

@@ -70,6 +70,35 @@ struct PollCLITests {
             let checkedAt = try #require(state["checked_at"] as? String)
             #expect(checkedAt.hasSuffix("Z") && checkedAt.contains("T"), "checked_at \(checkedAt) is not ISO-8601")
         }
+        // status --json prints the stored JSON rewritten, not re-encoded: byte for byte what encoding
+        // each stored assessment as `check --json` does (sorted keys, ISO 8601 dates) gives.
+        let cache = try Store(path: db, mode: .readOnly)
+        let stored = try cache.currentAssessments()
+        #expect(stored.count == Self.domains.count)
+        let contract = JSONEncoder()
+        contract.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        contract.dateEncodingStrategy = .iso8601
+        let expectedLines = try stored.map { String(decoding: try contract.encode($0.assessment), as: UTF8.self) }
+        #expect(status.stdout == expectedLines.joined(separator: "\n") + "\n")
+        // Named domains come in the order given, the same bytes.
+        let named = try await run(["status", "--json", "no-sts.test", "good.test"])
+        #expect(named.stdout.split(separator: "\n").map(String.init)
+                == ["no-sts.test", "good.test"].map { name in expectedLines[stored.firstIndex { $0.assessment.domain == name }!] })
+        // The rewriting knows every date key of an assessment: these lab checks carry all of them.
+        let marker = JSONEncoder()
+        marker.dateEncodingStrategy = .custom { _, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode("date-marker")
+        }
+        var dateKeys = Set<String>()
+        func collect(_ value: Any, key: String?) {
+            if let dict = value as? [String: Any] { dict.forEach { collect($0.value, key: $0.key) } }
+            if let array = value as? [Any] { array.forEach { collect($0, key: key) } }
+            if let text = value as? String, text == "date-marker", let key { dateKeys.insert(key) }
+        }
+        for state in stored { collect(try JSONSerialization.jsonObject(with: try marker.encode(state.assessment)), key: nil) }
+        #expect(dateKeys == ["checked_at", "not_before", "not_after"], "AssessmentJSON.dateKeys must list every date key")
+
         // policy-404.test is crit, which outranks dns-error.test's unknown: exit 2. One domain alone exits with its own status.
         #expect(status.status == 2)
         #expect(try await run(["status", "dns-error.test", "mode-testing.test"]).status == 3)
