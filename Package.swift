@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
@@ -44,18 +45,26 @@ let package = Package(
         .executableTarget(name: "stswatch-store-torture", dependencies: ["STSStore", "STSStoreFixtures"]),
         // Prints write rate, size, read time and peak memory for 10,000 domains.
         .executableTarget(name: "stswatch-store-bench", dependencies: ["STSStore", "STSStoreFixtures", "STSCore"]),
+        // Rounds of checks into the store: scheduling, back-off, re-check requests, retention, logging.
+        .target(name: "STSPoller", dependencies: ["STSCheck", "STSStore", "STSCore", .product(name: "Logging", package: "swift-log")]),
+        // One poll round over the lab's bench domains: wall time, store share, connections, RSS.
+        .executableTarget(name: "stswatch-poll-bench", dependencies: ["STSPoller", "STSStore", "STSCheck", "STSCore", "STSLab"]),
+        .testTarget(name: "STSPollerTests", dependencies: ["STSPoller", "STSStore", "STSStoreFixtures", "STSCheck", "STSCore", "STSLab"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
                 "STSCore",
                 "STSGzip",
                 "STSCheck",
+                "STSStore",
+                "STSPoller",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
-        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab"]),
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),

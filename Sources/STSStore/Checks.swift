@@ -68,8 +68,13 @@ extension Store {
     /// toward ``DomainRecord/consecutiveFailures`` and leaves `last_success_at` alone; the
     /// assessment, which then says `unknown` where it could not see, still replaces the
     /// current state, because showing the old state as current would hide the outage.
+    ///
+    /// `events`, when given, is stored instead of `DomainEvent.between(current, assessment)`:
+    /// the poller compares details with the last check that completed, so an outage does
+    /// not read as the MX set vanishing and coming back.
     @discardableResult
-    public func record(observation: DomainObservation, assessment: Assessment, nextDue: Date, failed: Bool) throws -> RecordOutcome {
+    public func record(observation: DomainObservation, assessment: Assessment, nextDue: Date, failed: Bool,
+                       events givenEvents: [DomainEvent]? = nil) throws -> RecordOutcome {
         let domain = assessment.domain
         guard DomainName.canonical(observation.domain) == domain else {
             throw StoreError.domainMismatch(observation: observation.domain, assessment: assessment.domain)
@@ -83,8 +88,7 @@ extension Store {
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM domain WHERE name = ?)", arguments: [domain])! else {
                 throw StoreError.unknownDomain(domain)
             }
-            let previous = try Self.currentAssessment(db, domain: domain)
-            let events = DomainEvent.between(previous, assessment)
+            let events = try givenEvents ?? DomainEvent.between(Self.currentAssessment(db, domain: domain), assessment)
 
             try db.execute(sql: "INSERT INTO observation (domain, observed_at, failed, policy_sha256, json) VALUES (?, ?, ?, ?, ?)",
                            arguments: [domain, observation.observedAt.unix, failed, policyHash, observationJSON])

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import STSCheck
 import STSCore
+import STSPoller
+import STSStore
 
 /// Options that choose the configuration file.
 struct ConfigOptions: ParsableArguments {
@@ -43,6 +45,12 @@ struct ProbeOptions: ParsableArguments {
 struct AppConfig {
     var probe = ProbeSettings()
     var check = CheckSettings()
+    /// The schedule and retention of `poll` (`[poll]`); `check` above is copied in by ``pollSettings``.
+    var poll = PollSettings()
+    /// `[poll] log_file`: where `poll` logs instead of standard error.
+    var logFile: String?
+    /// `[store] db`: the cache, instead of `Store.defaultPath()`.
+    var db: String?
     var file: ConfigFile?
     var filePath: String?
 
@@ -88,6 +96,42 @@ struct AppConfig {
         if let d = try file.duration("check", "timeout", file: path) { probe.timeout = d }
         if let d = try file.duration("check", "connect_timeout", file: path) { probe.connectTimeout = d }
         if let d = try file.duration("check", "domain_deadline", file: path) { check.domainDeadline = d }
+        if let v = file.value("store", "db"), !v.value.isEmpty { db = v.value }
+        if let v = file.value("poll", "log_file"), !v.value.isEmpty { logFile = v.value }
+        /// A value the parser accepts but the poller cannot use: explained here, as the parser's errors are.
+        func invalid(_ entry: ConfigFile.Entry, _ message: String) -> ExitCode {
+            Output.error("\(path):\(entry.line): \(message)")
+            return ExitCode(ExitStatus.ioError)
+        }
+        func seconds(_ key: String) throws -> TimeInterval? {
+            guard let d = try file.duration("poll", key, file: path), let entry = file.value("poll", key) else { return nil }
+            guard d > .zero else {
+                throw invalid(entry, "\(key) must be longer than 0 seconds, not \"\(entry.value)\"")
+            }
+            return TimeInterval(d.components.seconds)
+        }
+        if let s = try seconds("interval") { poll.schedule.interval = s }
+        if let s = try seconds("retry_min") { poll.schedule.retryMin = s }
+        if let s = try seconds("retry_max") { poll.schedule.retryMax = s }
+        if let s = try seconds("retention") { poll.retention = s }
+        if let e = file.value("poll", "jitter") {
+            guard let j = JitterText.parse(e.value) else {
+                throw invalid(e, "jitter must be a fraction from 0 to 0.5 or a percentage such as 10%, not \"\(e.value)\"")
+            }
+            poll.schedule.jitter = j
+        }
+    }
+
+    /// The database path: the option, else `[store] db`, else the default.
+    func databasePath(_ option: String?) -> String {
+        option ?? db ?? Store.defaultPath()
+    }
+
+    /// The poller's settings with the check settings in force.
+    var pollSettings: PollSettings {
+        var p = poll
+        p.check = check
+        return p
     }
 
     private mutating func apply(_ o: ProbeOptions) throws {
@@ -112,6 +156,53 @@ struct AppConfig {
         if let d = try duration(o.deadline, "deadline") { check.domainDeadline = d }
         if let ca = probe.caFile, !FileManager.default.isReadableFile(atPath: ca) {
             throw ValidationError("--ca-file \(ca): no such readable file")
+        }
+    }
+}
+
+/// The jitter as written in the configuration: a fraction (`0.1`) or a percentage (`10%`), at most half the interval.
+enum JitterText {
+    static func parse(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let value: Double? = t.hasSuffix("%") ? Double(t.dropLast()).map { $0 / 100 } : Double(t)
+        guard let value, value.isFinite, (0...0.5).contains(value) else { return nil }
+        return value
+    }
+}
+
+/// `--db`, for every command that reads or writes the cache.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The cache database (default: [store] db in the config file, else $XDG_DATA_HOME/stswatch/stswatch.sqlite).", valueName: "path"))
+    var db: String?
+}
+
+/// Opens the cache for a command, explaining failures on standard error.
+enum CacheAccess {
+    /// Opens the store; on failure prints why and exits with `status`.
+    static func open(_ path: String, mode: Store.Mode, failureStatus: Int32 = ExitStatus.ioError) throws -> Store {
+        do {
+            return try Store(path: path, mode: mode)
+        } catch let error as StoreError {
+            Output.error(error.description)
+            throw ExitCode(failureStatus)
+        } catch {
+            Output.error("\(path): \(error)")
+            throw ExitCode(failureStatus)
+        }
+    }
+
+    /// Runs a store call; a failure is printed and becomes the exit status.
+    static func attempt<T>(failureStatus: Int32 = ExitStatus.ioError, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            Output.error(error.description)
+            throw ExitCode(failureStatus)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(failureStatus)
         }
     }
 }
