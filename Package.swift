@@ -58,13 +58,18 @@ let package = Package(
                 "STSCheck",
                 "STSStore",
                 "STSPoller",
+                "STSDashboard",
+                "STSTerminal",
+                "STSDashboardSource",
+                "STSDemo",
+                "STSLab",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
-        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore"]),
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore", "STSDemo", "STSCore"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),
@@ -97,6 +102,14 @@ let package = Package(
         .executableTarget(name: "stswatch-check-bench", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
+        // The dashboard's data source over the SQLite store: summaries for the list, one assessment for the detail.
+        .target(name: "STSDashboardSource", dependencies: ["STSDashboard", "STSStore", "STSCore"]),
+        // The demo's generated TLS-RPT reports, matching the lab's scenarios.
+        .target(name: "STSDemo", dependencies: ["STSCore"]),
+        .testTarget(name: "STSDashboardSourceTests", dependencies: ["STSDashboardSource", "STSDashboard", "STSDemo", "STSStore", "STSStoreFixtures", "STSCore"]),
+        // First frame, key-to-frame, memory and idle output of the dashboard over 10,000 domains.
+        .executableTarget(name: "stswatch-dashboard-bench",
+                          dependencies: ["STSDashboardSource", "STSDashboard", "STSTerminal", "STSStore", "STSStoreFixtures", "STSDemo", "STSCore"]),
         // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.
         .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture"]),
     ],

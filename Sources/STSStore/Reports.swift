@@ -374,7 +374,9 @@ extension Store {
             for row in rows {
                 let code: String = row["code"], subject: String = row["subject"]
                 guard codes.contains(code) else { continue }
-                if mxLevel, DomainName.canonical(subject) != host { continue }
+                // Per-address findings name "host [address]": the host is what the report names.
+                let subjectHost = subject.split(separator: " [", maxSplits: 1).first.map(String.init) ?? subject
+                if mxLevel, DomainName.canonical(subjectHost) != host { continue }
                 return "\(row["severity"] as String) \(code) [\(subject)]: \(row["message"] as String)"
             }
             return nil

@@ -7,7 +7,8 @@ struct Stswatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stswatch",
         abstract: "Watch MTA-STS and TLS-RPT protection of your mail domains.",
-        subcommands: [CheckCommand.self, LintCommand.self, PollCommand.self, AddCommand.self, RemoveCommand.self,
-                      DomainsCommand.self, StatusCommand.self, EventsCommand.self, RecheckCommand.self, MetricsCommand.self]
+        subcommands: [DashboardCommand.self, CheckCommand.self, LintCommand.self, PollCommand.self, AddCommand.self, RemoveCommand.self,
+                      DomainsCommand.self, StatusCommand.self, EventsCommand.self, RecheckCommand.self, MetricsCommand.self],
+        defaultSubcommand: DashboardCommand.self
     )
 }
