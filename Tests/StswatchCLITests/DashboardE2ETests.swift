@@ -34,8 +34,19 @@ struct DashboardE2ETests {
             let argv = ["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments
             var cArgs = argv.map { strdup($0) } + [nil]
             defer { cArgs.forEach { free($0) } }
+            // The test runner's threads block most signals, and a spawned child inherits the mask:
+            // a tmux server with SIGCHLD and SIGTERM blocked never exits. Start it with none blocked.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var empty = sigset_t(), all = sigset_t()
+            sigemptyset(&empty)
+            sigfillset(&all)
+            posix_spawnattr_setsigmask(&attributes, &empty)
+            posix_spawnattr_setsigdefault(&attributes, &all)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
             var pid: pid_t = 0
-            let rc = posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, &cArgs, environ)
+            let rc = posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, &cArgs, environ)
             guard rc == 0 else { throw TmuxError.spawnFailed(rc) }
             let end = Date().addingTimeInterval(10)
             var status: Int32 = 0
