@@ -36,6 +36,8 @@ func fail(_ text: String) -> Never {
     exit(1)
 }
 
+/// Prints one line unbuffered, so figures appear as they are measured even when piped to a file.
+func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 let ms = { (x: Double) in String(format: "%.1f", x * 1000) }
 let args = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
@@ -102,7 +104,7 @@ do {
                 try store.record(observation: observation, assessment: assessment, nextDue: now.addingTimeInterval(900), failed: false)
             }
         }
-        print("filled \(domainCount) domains (one check each) in \(String(format: "%.1f", fill)) s")
+        say("filled \(domainCount) domains (one check each) in \(String(format: "%.1f", fill)) s")
         let reportCount = failureCount / detailsPerReport
         var days: [String] = []
         let formatter = DateFormatter()
@@ -117,10 +119,10 @@ do {
                 _ = try store.insertReport(TLSReport.decode(data), raw: data, source: "bench", message: nil, receivedAt: now)
             }
         }
-        print("inserted \(reportCount) reports with \(reportCount * detailsPerReport) failure details in \(String(format: "%.1f", insert)) s "
+        say("inserted \(reportCount) reports with \(reportCount * detailsPerReport) failure details in \(String(format: "%.1f", insert)) s "
               + "(\(Int(Double(reportCount) / insert)) reports/s, one transaction each)")
     } else {
-        print("reusing \(path)")
+        say("reusing \(path)")
     }
 } catch {
     fail("filling \(path): \(error)")
@@ -144,7 +146,7 @@ do {
             grid = DashboardView.render(state, glyphs: .unicode)
         }
     }
-    print("first frame (\(state.snapshot.domains.count) domains, \(width)x\(height)): \(ms(total)) ms "
+    say("first frame (\(state.snapshot.domains.count) domains, \(width)x\(height)): \(ms(total)) ms "
           + "(snapshot \(ms(snapshotTime)) ms, state + layout + render \(ms(renderTime)) ms)")
 } catch {
     fail("first frame: \(error)")
@@ -173,29 +175,52 @@ for key in keys {
     times.append(t)
 }
 let sorted = times.sorted()
-print("key to frame over \(keys.count) keys: median \(ms(sorted[sorted.count / 2])) ms, p95 \(ms(sorted[sorted.count * 95 / 100])) ms, "
+say("key to frame over \(keys.count) keys: median \(ms(sorted[sorted.count / 2])) ms, p95 \(ms(sorted[sorted.count * 95 / 100])) ms, "
       + "worst \(ms(sorted.last!)) ms (key \(keys[times.firstIndex(of: sorted.last!)!]))")
-if let message = state.message, message.isError { print("  note: last status message was an error: \(message.text)") }
-print("peak RSS (VmHWM): \(peakRSS() / 1024) MiB")
+let slowest = times.indices.sorted { times[$0] > times[$1] }.prefix(4)
+say("  slowest: " + slowest.map { "#\($0) \(keys[$0]) \(ms(times[$0])) ms" }.joined(separator: ", "))
+if let message = state.message, message.isError { say("  note: last status message was an error: \(message.text)") }
+say("peak RSS (VmHWM): \(peakRSS() / 1024) MiB")
 
 // MARK: Idle output
 
 if let idleSeconds {
     let server = "stswatch-bench-\(getpid())"
     let capture = FileManager.default.temporaryDirectory.appendingPathComponent("stswatch-idle-\(getpid()).out").path
+    /// Runs tmux and reaps it with waitpid, with no signal blocked in the child: Foundation's
+    /// `Process` was seen to miss the tmux client's exit, and a server inheriting this
+    /// process's blocked signals never exits.
     func tmux(_ arguments: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        p.arguments = ["-L", server] + arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(["TERM": "xterm-256color"]) { _, new in new }
-        do { try p.run() } catch { fail("tmux: \(error)") }
-        p.waitUntilExit()
-        return p.terminationStatus
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        let argv = ["/usr/bin/tmux", "-L", server, "-f", "/dev/null"] + arguments
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, &cArgs, environ) == 0 else { fail("cannot start tmux") }
+        var status: Int32 = 0
+        let end = Date().addingTimeInterval(10)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > end { kill(pid, SIGKILL); fail("tmux \(arguments.first ?? "") did not finish in 10 s") }
+            usleep(10_000)
+        }
+        return status
     }
     defer { _ = tmux(["kill-server"]) }
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     let command = "TERM=xterm-256color LANG=C.UTF-8 '\(me)' --run-dashboard '\(path)'"
-    guard tmux(["-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", command]) == 0 else { fail("tmux new-session failed") }
+    guard tmux(["new-session", "-d", "-x", "\(width)", "-y", "\(height)", command]) == 0 else { fail("tmux new-session failed") }
     _ = tmux(["pipe-pane", "-o", "cat > '\(capture)'"])
     // Let the first frame be drawn, then count only what is written afterwards.
     Thread.sleep(forTimeInterval: 5)
@@ -203,7 +228,7 @@ if let idleSeconds {
     let before = size()
     Thread.sleep(forTimeInterval: Double(idleSeconds))
     let after = size()
-    print("idle output: \(after - before) bytes written in \(idleSeconds) s with no input and no data change "
+    say("idle output: \(after - before) bytes written in \(idleSeconds) s with no input and no data change "
           + "(first frame: \(before) bytes)")
     try? FileManager.default.removeItem(atPath: capture)
 }

@@ -28,7 +28,7 @@ struct DemoSession {
     static func start(config: inout AppConfig) throws -> DemoSession {
         guard geteuid() == 0 else {
             Output.error("""
-                stswatch: the demo needs root: it starts a lab of DNS, HTTPS and SMTP servers on ports 53, 443 and 25 \
+                the demo needs root: it starts a lab of DNS, HTTPS and SMTP servers on ports 53, 443 and 25 \
                 of \(prefix).0.0/16 (loopback). Run it as root (sudo), or watch your own domains: \
                 `stswatch add example.com`, then `stswatch`.
                 """)
