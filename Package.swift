@@ -59,13 +59,18 @@ let package = Package(
                 "STSStore",
                 "STSPoller",
                 "STSIngest",
+                "STSDashboard",
+                "STSTerminal",
+                "STSDashboardSource",
+                "STSDemo",
+                "STSLab",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
-        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore", "STSTestSupport"]),
+        .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore", "STSTestSupport", "STSDemo", "STSCore"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),
@@ -98,6 +103,14 @@ let package = Package(
         .executableTarget(name: "stswatch-check-bench", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
+        // The dashboard's data source over the SQLite store: summaries for the list, one assessment for the detail.
+        .target(name: "STSDashboardSource", dependencies: ["STSDashboard", "STSStore", "STSCore"]),
+        // The demo's generated TLS-RPT reports, matching the lab's scenarios.
+        .target(name: "STSDemo", dependencies: ["STSCore"]),
+        .testTarget(name: "STSDashboardSourceTests", dependencies: ["STSDashboardSource", "STSDashboard", "STSDemo", "STSStore", "STSStoreFixtures", "STSCore"]),
+        // First frame, key-to-frame, memory and idle output of the dashboard over 10,000 domains.
+        .executableTarget(name: "stswatch-dashboard-bench",
+                          dependencies: ["STSDashboardSource", "STSDashboard", "STSTerminal", "STSStore", "STSStoreFixtures", "STSDemo", "STSCore"]),
         // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.
         .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture"]),
         // GMime 3 (with GLib), seen only by STSMIME. pkgConfig supplies GLib's include paths.

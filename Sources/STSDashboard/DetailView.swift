@@ -23,7 +23,7 @@ public enum DetailView {
                     Span(row.checkedAt.map { "  checked \(Format.relative($0, now: now)) (\(Format.minute($0)) UTC)" } ?? "  not checked yet", .dim)])
         guard let a = row.assessment else {
             out.append([])
-            out.append([Span("  The first check has not finished. Press r to check now.", .dim)])
+            out.append([Span(row.summary == nil ? "  The first check has not finished. Press r to check now." : "  Loading…", .dim)])
             return out
         }
         out.append([])
@@ -112,7 +112,7 @@ public enum DetailView {
     }
 
     public static func render(_ state: DashboardState, into grid: inout Grid, rect: Rect, glyphs: Glyphs) {
-        guard let row = state.selectedRow else {
+        guard let row = state.detailRow else {
             grid.put("No domain selected. Tab back to Domains and choose one.", x: rect.x + 2, y: rect.y + 1, role: .dim, limit: rect.width - 2)
             return
         }

@@ -16,8 +16,8 @@ public enum DomainsView {
 
     /// The status badge: four letters, so colour is never the only signal.
     public static func badge(_ row: DomainRow) -> String {
-        guard let a = row.assessment else { return "----" }
-        switch a.status {
+        guard row.isChecked else { return "----" }
+        switch row.status {
         case .ok: return " OK "
         case .warn: return "WARN"
         case .crit: return "CRIT"
@@ -33,15 +33,16 @@ public enum DomainsView {
             return Span("\(d)d", role)
         }()
         let rpt: Span = {
+            if let s = row.summary, a == nil { return s.tlsRptPresent ? Span("yes") : Span("no", .statusWarn) }
             guard let t = a?.tlsRpt.txt else { return Span("-", .dim) }
             return t == "present" ? Span("yes") : Span(t == "absent" ? "no" : t, .statusWarn)
         }()
         let mode: Span = {
-            guard let m = a?.mtaSts.mode else { return Span(a == nil ? "-" : "none", .dim) }
+            guard let m = a?.mtaSts.mode ?? row.summary?.mode else { return Span(row.isChecked ? "none" : "-", .dim) }
             return Span(m.rawValue, m == .enforce ? .normal : .statusWarn)
         }()
         return [
-            Span(" " + badge(row), Role.of(row.assessment?.status), [.bold]),
+            Span(" " + badge(row), Role.of(row.isChecked ? row.status : nil), [.bold]),
             Span(row.domain),
             mode,
             rpt,

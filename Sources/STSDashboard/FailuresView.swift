@@ -120,7 +120,7 @@ public enum FailuresView {
         let seen = "first seen \(g.firstSeen.map(Format.minute) ?? "?")  last seen \(g.lastSeen.map(Format.minute) ?? "?")"
         grid.draw([Span(g.domain, .title), Span("  \(g.resultType)", .statusWarn), Span("  \(Format.count(g.sessions)) sessions"),
                    Span("  from \(g.sendingIP ?? "?") to \(g.receivingMX ?? "?")", .dim)], in: rect.row(1))
-        grid.draw([Span("reporter \(g.reporter)  "), Span(seen, .dim), Span("  \(g.reportIDs.count) report\(g.reportIDs.count == 1 ? "" : "s")")], in: rect.row(2))
+        grid.draw([Span("reporter \(g.reporter)  "), Span(seen, .dim), Span("  \(g.reportCount) report\(g.reportCount == 1 ? "" : "s")")], in: rect.row(2))
         if let cause = g.liveCause {
             grid.draw([Span("live cause: ", .liveCause, [.bold]), Span(cause, .liveCause)], in: rect.row(3))
         } else {

@@ -38,18 +38,27 @@ public struct DomainRow: Sendable, Hashable {
     public var reportFailures7d: Int
     /// All sessions (successful + failed) reported over the last 7 days; 0 when there were no reports.
     public var reportSessions7d: Int
+    /// The list's columns when ``assessment`` is not loaded.
+    ///
+    /// A store of 10,000 domains reads these from indexed columns in milliseconds, where
+    /// decoding every assessment would take a second; the detail pane then asks
+    /// ``DashboardDataSource/detail(domain:)`` for the one domain it shows.
+    public var summary: RowSummary?
 
     public init(domain: String, assessment: Assessment?, events: [DomainEvent] = [],
-                reportFailures7d: Int = 0, reportSessions7d: Int = 0) {
+                reportFailures7d: Int = 0, reportSessions7d: Int = 0, summary: RowSummary? = nil) {
         self.domain = domain
         self.assessment = assessment
         self.events = events
         self.reportFailures7d = reportFailures7d
         self.reportSessions7d = reportSessions7d
+        self.summary = summary
     }
 
-    public var status: DomainStatus { assessment?.status ?? .unknown }
-    public var checkedAt: Date? { assessment?.checkedAt }
+    /// True once a check has been recorded, whether the row carries the assessment or its summary.
+    public var isChecked: Bool { assessment != nil || summary != nil }
+    public var status: DomainStatus { assessment?.status ?? summary?.status ?? .unknown }
+    public var checkedAt: Date? { assessment?.checkedAt ?? summary?.checkedAt }
 
     /// Failed share of reported sessions over 7 days, nil when nothing was reported.
     public var failureRate: Double? {
@@ -57,10 +66,34 @@ public struct DomainRow: Sendable, Hashable {
     }
 
     /// Days until the soonest MX certificate expires (negative when already expired).
-    public var soonestMXExpiryDays: Int? { assessment?.mx.compactMap(\.cert?.daysLeft).min() }
+    public var soonestMXExpiryDays: Int? {
+        if let assessment { return assessment.mx.compactMap(\.cert?.daysLeft).min() }
+        return summary?.mxExpiryDays
+    }
 
     /// True when something needs a look: not ok, or reports show failures.
     public var hasProblems: Bool { status != .ok || reportFailures7d > 0 }
+}
+
+/// What the domains list shows of a checked domain, without its full assessment.
+public struct RowSummary: Sendable, Hashable {
+    public var status: DomainStatus
+    public var checkedAt: Date
+    public var mode: Policy.Mode?
+    /// The domain publishes a valid TLS-RPT record.
+    public var tlsRptPresent: Bool
+    /// Days from the check to the soonest MX certificate expiry, as the assessment counts them.
+    public var mxExpiryDays: Int?
+    public var findingCount: Int
+
+    public init(status: DomainStatus, checkedAt: Date, mode: Policy.Mode?, tlsRptPresent: Bool, mxExpiryDays: Int?, findingCount: Int) {
+        self.status = status
+        self.checkedAt = checkedAt
+        self.mode = mode
+        self.tlsRptPresent = tlsRptPresent
+        self.mxExpiryDays = mxExpiryDays
+        self.findingCount = findingCount
+    }
 }
 
 /// Whether checks are running, and when.
@@ -106,14 +139,20 @@ public struct FailureGroup: Sendable, Hashable, Identifiable {
     /// When the first and the latest report behind this group arrived.
     public var firstSeen: Date?
     public var lastSeen: Date?
-    /// Store ids of the reports behind the group.
+    /// Store ids of the reports behind the group (may be empty when only ``reportCount`` was read).
     public var reportIDs: [String]
+    /// How many reports are behind the group; a store may count them without listing them.
+    public var reportCount: Int {
+        get { countedReports ?? reportIDs.count }
+        set { countedReports = newValue }
+    }
+    private var countedReports: Int?
     /// What the latest check says explains it (e.g. "mx2 certificate expired 3 days ago"), when the store can tell.
     public var liveCause: String?
 
     public init(id: String, domain: String, periodStart: Date? = nil, periodEnd: Date? = nil, reporter: String,
                 resultType: String, receivingMX: String? = nil, sendingIP: String? = nil, sessions: Int,
-                firstSeen: Date? = nil, lastSeen: Date? = nil, reportIDs: [String], liveCause: String? = nil) {
+                firstSeen: Date? = nil, lastSeen: Date? = nil, reportIDs: [String], reportCount: Int? = nil, liveCause: String? = nil) {
         self.id = id
         self.domain = domain
         self.periodStart = periodStart
@@ -126,6 +165,7 @@ public struct FailureGroup: Sendable, Hashable, Identifiable {
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         self.reportIDs = reportIDs
+        self.countedReports = reportCount
         self.liveCause = liveCause
     }
 }
@@ -197,6 +237,10 @@ public protocol DashboardDataSource: AnyObject {
     func reports(for group: FailureGroup) throws -> [ReportSummary]
     /// One report in full; nil when it is gone.
     func report(id: String) throws -> FullReport?
+    /// One domain with its full assessment and recent events, for the detail pane; nil when it is not watched.
+    ///
+    /// A snapshot may carry only ``RowSummary``s; the detail pane asks for the selected domain here.
+    func detail(domain: String) throws -> DomainRow?
     /// True when the store changed since the last call (cheap: `PRAGMA data_version`).
     func hasChanged() throws -> Bool
     /// Asks the poller to check one domain (or all when nil) now.
@@ -205,4 +249,11 @@ public protocol DashboardDataSource: AnyObject {
     func add(domain: String) throws
     /// Stops watching a domain and forgets its history.
     func remove(domain: String) throws
+}
+
+extension DashboardDataSource {
+    /// The snapshot's row: right for sources whose snapshots carry full assessments.
+    public func detail(domain: String) throws -> DomainRow? {
+        try snapshot().domains.first { $0.domain == domain }
+    }
 }

@@ -13,6 +13,8 @@ public enum DashboardEvent: Sendable, Hashable {
     case failureGroupsLoaded(domain: String?, [FailureGroup])
     case reportsLoaded(groupID: String, [ReportSummary])
     case reportLoaded(FullReport?)
+    /// The selected domain in full, for the detail pane (nil: no longer watched).
+    case detailLoaded(domain: String, DomainRow?)
     /// An action finished (or failed): shown in the status line.
     case message(String)
     case error(String)
@@ -26,6 +28,8 @@ public enum DashboardEffect: Sendable, Hashable {
     case loadFailureGroups(domain: String?)
     case loadReports(FailureGroup)
     case loadReport(id: String)
+    /// Read one domain's full assessment and events (the snapshot may carry only summaries).
+    case loadDetail(domain: String)
     case quit
 }
 
@@ -56,6 +60,7 @@ public enum Dashboard {
             if state.pane == .failures, case .groups = state.failures.level {
                 return [.loadFailureGroups(domain: state.failures.scope)]
             }
+            if state.pane == .detail { return loadDetailIfNeeded(state) }
         case .tick(let now):
             state.now = now
             if let m = state.message, now.timeIntervalSince(m.at) > messageLifetime { state.message = nil }
@@ -85,6 +90,10 @@ public enum Dashboard {
             } else if report == nil {
                 say(&state, "report \(summary.id) is no longer in the store", error: true)
             }
+        case .detailLoaded(let domain, let row):
+            guard domain == state.selectedDomain else { return [] }
+            state.detail = row
+            clampAll(&state)
         case .message(let text):
             say(&state, text, error: false)
         case .error(let text):
@@ -237,9 +246,18 @@ public enum Dashboard {
         return []
     }
 
+    /// The load the detail pane needs, if the selected row is only a summary.
+    static func loadDetailIfNeeded(_ state: DashboardState) -> [DashboardEffect] {
+        guard state.detailNeedsLoading, let domain = state.selectedDomain else { return [] }
+        return [.loadDetail(domain: domain)]
+    }
+
     static func switchPane(_ state: inout DashboardState, to pane: Pane) -> [DashboardEffect] {
         state.pane = pane
-        if pane == .detail { state.detailScroll = 0 }
+        if pane == .detail {
+            state.detailScroll = 0
+            return loadDetailIfNeeded(state)
+        }
         if pane == .failures, case .groups = state.failures.level {
             return openFailures(&state, scope: state.selectedDomain)
         }
@@ -260,6 +278,7 @@ public enum Dashboard {
             guard state.selectedDomain != nil else { return [] }
             state.pane = .detail
             state.detailScroll = 0
+            return loadDetailIfNeeded(state)
         case .detail:
             state.pane = .failures
             state.failures.level = .groups
@@ -377,7 +396,7 @@ public enum Dashboard {
             scroll = min(max(0, scroll), max(0, count - v))
         }
         clamp(scroll: &state.domainsScroll, selected: state.selectedIndex, count: state.rows.count, visible: layout.domainRows)
-        if let row = state.selectedRow {
+        if let row = state.detailRow {
             let lines = DetailView.lines(row, width: layout.body.width, now: state.now, glyphs: .ascii).count
             state.detailScroll = min(max(0, state.detailScroll), max(0, lines - layout.detailRows))
         } else {
@@ -420,6 +439,8 @@ extension Dashboard {
                 return [.reportsLoaded(groupID: group.id, try source.reports(for: group))]
             case .loadReport(let id):
                 return [.reportLoaded(try source.report(id: id))]
+            case .loadDetail(let domain):
+                return [.detailLoaded(domain: domain, try source.detail(domain: domain))]
             }
         } catch {
             return [.error("\(describe(effect)): \(error)")]
@@ -435,6 +456,7 @@ extension Dashboard {
         case .loadFailureGroups(let d): "failures for \(d ?? "all domains")"
         case .loadReports(let g): "reports for \(g.resultType)"
         case .loadReport(let id): "report \(id)"
+        case .loadDetail(let d): "details of \(d)"
         case .quit: "quit"
         }
     }

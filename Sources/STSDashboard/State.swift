@@ -137,5 +137,21 @@ public struct DashboardState: Sendable, Hashable {
 
     public var selectedRow: DomainRow? { selectedIndex.map { rows[$0] } }
 
+    /// The selected domain in full, once ``Dashboard`` has loaded it for the detail pane.
+    public var detail: DomainRow?
+
+    /// What the detail pane shows: the loaded full row of the selected domain, else its list row.
+    public var detailRow: DomainRow? {
+        guard let row = selectedRow else { return nil }
+        if let detail, detail.domain == row.domain { return detail }
+        return row
+    }
+
+    /// True when the detail pane has only the list's summary of the selected domain and must ask for the rest.
+    public var detailNeedsLoading: Bool {
+        guard let row = selectedRow, row.assessment == nil, row.summary != nil else { return false }
+        return detail?.domain != row.domain || detail?.checkedAt != row.checkedAt
+    }
+
     public var layout: Layout? { Layout(width: width, height: height) }
 }

@@ -35,12 +35,31 @@ public struct LabScenario: Sendable, Decodable {
     public var description: String
     public var expectStatus: String
     public var expectCodes: [String]
+    /// The scenario's MX hosts and their loopback addresses (empty in manifests that do not list them).
+    public var mxHosts: [LabHost]
 
     enum CodingKeys: String, CodingKey {
         case domain, description
         case expectStatus = "expect_status"
         case expectCodes = "expect_codes"
+        case mxHosts = "mx_hosts"
     }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        domain = try c.decode(String.self, forKey: .domain)
+        description = try c.decode(String.self, forKey: .description)
+        expectStatus = try c.decode(String.self, forKey: .expectStatus)
+        expectCodes = try c.decode([String].self, forKey: .expectCodes)
+        mxHosts = try c.decodeIfPresent([LabHost].self, forKey: .mxHosts) ?? []
+    }
+}
+
+/// A host of the lab and the address it listens on.
+public struct LabHost: Sendable, Decodable {
+    public var host: String
+    /// Nil for a host whose name deliberately has no address.
+    public var address: String?
 }
 
 public enum LabError: Error, CustomStringConvertible {

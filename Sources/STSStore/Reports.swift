@@ -273,7 +273,7 @@ extension Store {
                        sum(f.failed_session_count) AS sessions, count(DISTINCT r.id) AS reports,
                        min(r.seen_at) AS first_seen, max(coalesce(r.end_at, r.seen_at)) AS last_seen
                 FROM report_failure f JOIN report_policy p ON p.id = f.policy JOIN report r ON r.id = p.report
-                WHERE (?1 IS NULL OR p.policy_domain = ?1) AND (?2 IS NULL OR r.seen_at >= ?2)
+                WHERE \(name == nil ? "?1 IS NULL" : "p.policy_domain = ?1") AND (?2 IS NULL OR r.seen_at >= ?2)
                 \(groupBy)
                 HAVING count(*) > 0
                 ORDER BY sessions DESC, reports DESC, \(chosen.isEmpty ? "1" : chosen.map(\.2).joined(separator: ", "))
@@ -305,10 +305,13 @@ extension Store {
         values.append(max(0, limit))
         let arguments = StatementArguments(values)
         let filter = conditions.isEmpty ? "" : "AND " + conditions.joined(separator: " AND ")
+        // A group of one domain starts from that domain's reports (indexed), not from every report.
+        let domainReports = group.by.contains(.domain) && group.domain != nil
+            ? "AND r.id IN (SELECT report FROM report_policy WHERE policy_domain = \(databaseQuote(group.domain!)))" : ""
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.reportRowColumns) FROM report r
-                WHERE (?1 IS NULL OR r.seen_at >= ?1) AND EXISTS (
+                WHERE (?1 IS NULL OR r.seen_at >= ?1) \(domainReports) AND EXISTS (
                     SELECT 1 FROM report_failure f JOIN report_policy p ON p.id = f.policy
                     WHERE p.report = r.id \(filter))
                 ORDER BY r.seen_at DESC, r.id DESC LIMIT ?
@@ -384,7 +387,9 @@ extension Store {
             for row in rows {
                 let code: String = row["code"], subject: String = row["subject"]
                 guard codes.contains(code) else { continue }
-                if mxLevel, DomainName.canonical(subject) != host { continue }
+                // Per-address findings name "host [address]": the host is what the report names.
+                let subjectHost = subject.split(separator: " [", maxSplits: 1).first.map(String.init) ?? subject
+                if mxLevel, DomainName.canonical(subjectHost) != host { continue }
                 return "\(row["severity"] as String) \(code) [\(subject)]: \(row["message"] as String)"
             }
             return nil
@@ -408,3 +413,7 @@ extension Store {
 /// The store is where ingested reports go and where IMAP reading state is kept; both
 /// protocols live in STSCore, so neither the store nor the ingest path depends on the other.
 extension Store: ReportSink, IMAPStateStore {}
+/// A string as an SQL literal (single quotes doubled), for the rare clause built from a stored value.
+private func databaseQuote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+}

@@ -11,6 +11,8 @@ public struct DashboardRunOptions: Sendable {
     public var mouse = false
     /// The clock: the only place the dashboard reads the time.
     public var clock: @Sendable () -> Date = { Date() }
+    /// Shown in the status line at start (the demo says what it is).
+    public var initialMessage: String?
 
     public init() {}
 }
@@ -38,6 +40,7 @@ extension Dashboard {
         }
         var state = DashboardState(snapshot: initial, width: width, height: height, now: options.clock(), themeCount: themes.count)
         if let startError { _ = reduce(&state, .error(startError)) }
+        if let message = options.initialMessage, startError == nil { _ = reduce(&state, .message(message)) }
         var lastPoll = options.clock()
         var themeIndex = 0
         var running = true

@@ -116,10 +116,11 @@ import Testing
         #expect(md.contains("| all | `q` | quit |"))
     }
 
-    /// docs/DASHBOARD.md carries the generated table; re-recording snapshots rewrites it.
-    @Test func docsKeyTableIsCurrent() throws {
+    /// docs/DASHBOARD.md and README.md carry the generated table; re-recording snapshots rewrites them.
+    @Test(arguments: ["docs/DASHBOARD.md", "README.md"])
+    func docsKeyTableIsCurrent(file: String) throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("docs/DASHBOARD.md")
+            .appendingPathComponent(file)
         let text = try String(contentsOf: url, encoding: .utf8)
         let marker = try #require(text.range(of: "<!-- keys:begin"))
         let begin = try #require(text.range(of: "-->\n", range: marker.lowerBound..<text.endIndex))

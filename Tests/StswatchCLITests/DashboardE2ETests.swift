@@ -1,0 +1,191 @@
+import Foundation
+import STSCore
+import STSDemo
+import STSLab
+import STSStore
+import Testing
+
+/// The real binary's dashboard in a real terminal (tmux), over a database the real poller
+/// filled from the lab, as a user sees it: rows with statuses, a crit domain's detail, its
+/// reported failures down to one report, the help, and `q` giving the terminal back.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct DashboardE2ETests {
+    static let domains = ["good.test", "cert-expired.test", "no-starttls.test", "mode-testing.test", "policy-404.test"]
+
+    /// A tmux server of its own (`-L`), killed in `deinit`-like `close()`; every wait is bounded.
+    final class Tmux: Sendable {
+        let socket = "stswatch-test-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
+
+        /// Runs one tmux command, bounded to 10 s.
+        ///
+        /// Spawned and reaped with posix_spawn/waitpid, output through a file: `new-session` forks
+        /// the server, which would hold a pipe open forever, and Foundation's `Process` was seen
+        /// not to notice the tmux client's exit here (it stayed a zombie).
+        @discardableResult
+        func run(_ arguments: [String]) throws -> String {
+            let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("stswatch-tmux-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: outPath) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            let argv = ["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments
+            var cArgs = argv.map { strdup($0) } + [nil]
+            defer { cArgs.forEach { free($0) } }
+            // The test runner's threads block most signals, and a spawned child inherits the mask:
+            // a tmux server with SIGCHLD and SIGTERM blocked never exits. Start it with none blocked.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var empty = sigset_t(), all = sigset_t()
+            sigemptyset(&empty)
+            sigfillset(&all)
+            posix_spawnattr_setsigmask(&attributes, &empty)
+            posix_spawnattr_setsigdefault(&attributes, &all)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, &cArgs, environ)
+            guard rc == 0 else { throw TmuxError.spawnFailed(rc) }
+            let end = Date().addingTimeInterval(10)
+            var status: Int32 = 0
+            while waitpid(pid, &status, WNOHANG) == 0 {
+                if Date() > end {
+                    kill(pid, SIGKILL)
+                    _ = waitpid(pid, &status, 0)
+                    throw TmuxError.timedOut(arguments)
+                }
+                usleep(10_000)
+            }
+            return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        }
+
+        enum TmuxError: Error { case timedOut([String]), spawnFailed(Int32) }
+
+        func screen() throws -> String { try run(["capture-pane", "-p", "-t", "main"]) }
+
+        func keys(_ keys: String...) throws { try run(["send-keys", "-t", "main"] + keys) }
+
+        /// Waits until the screen contains every text, or `seconds` pass; returns the last screen.
+        func waitFor(_ texts: [String], seconds: Double = 30) async throws -> String {
+            let end = Date().addingTimeInterval(seconds)
+            var last = ""
+            while Date() < end {
+                last = try screen()
+                if texts.allSatisfy(last.contains) { return last }
+                try await Task.sleep(for: .milliseconds(150))
+            }
+            return last
+        }
+
+        func close() { _ = try? run(["kill-server"]) }
+    }
+
+    @Test func browseALabDatabaseAndQuit() async throws {
+        let lab = try await sharedLab()
+        let dir = try temporaryDirectory()
+        let db = dir.appendingPathComponent("cache.sqlite").path
+        let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
+        func cli(_ args: [String]) async throws -> CLI.Result {
+            try await offPool { try CLI.run(args + ["--db", db], environment: env, timeout: 120) }
+        }
+        #expect(try await cli(["add"] + Self.domains).status == 0)
+        let poll = try await cli(["poll", "--once"] + PollCLITests.probe(lab))
+        #expect(poll.status != 2, "\(poll.stderr)")
+        // Reports as senders would send them about these scenarios.
+        let store = try Store(path: db)
+        let demo = Self.domains.compactMap { lab.scenario($0) }.map { s in
+            DemoDomain(domain: s.domain, expectedCodes: s.expectCodes, mxHosts: s.mxHosts.map { (host: $0.host, address: $0.address) })
+        }
+        for raw in DemoReports.generate(for: demo, now: Date()) {
+            _ = try store.insertReport(TLSReport.decode(raw), raw: raw, source: "e2e", message: nil)
+        }
+
+        let tmux = Tmux()
+        defer { tmux.close() }
+        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"]) { _, new in new })
+            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+        try tmux.run(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "env \(shellEnv) PS1='e2e$ ' sh"])
+        let probe = PollCLITests.probe(lab).map { "'\($0)'" }.joined(separator: " ")
+        try tmux.keys("exec 2>'\(dir.path)/stderr'; '\(CLI.binary.path)' --db '\(db)' \(probe); echo exited-$?", "Enter")
+
+        // The list: every domain with its verdict, the embedded poller, the counts.
+        var screen = try await tmux.waitFor(["cert-expired.test", "good.test", "poller: running"])
+        #expect(screen.contains("Domains 1/5"), "\(screen)")
+        // Rows, not the tab line (which names the selected domain).
+        let rows = screen.split(separator: "\n").filter { !$0.contains("Domains") }
+        #expect(rows.filter { $0.contains("cert-expired.test") || $0.contains("no-starttls.test") }.count == 2, "\(screen)")
+        for line in rows where line.contains("cert-expired.test") || line.contains("no-starttls.test") {
+            #expect(line.contains("CRIT"), "\(line)")
+        }
+        #expect(screen.split(separator: "\n").contains { $0.contains("good.test") && $0.contains("OK") }, "\(screen)")
+        #expect(screen.split(separator: "\n").contains { $0.contains("mode-testing.test") && $0.contains("WARN") && $0.contains("testing") })
+
+        // Filter to the crit domain, open its detail.
+        try tmux.keys("/")
+        try tmux.keys("-l", "cert-exp")
+        try tmux.keys("Enter")
+        screen = try await tmux.waitFor(["1/1 of 5"])
+        #expect(screen.contains("1/1 of 5"), "\(screen)")
+        try tmux.keys("Enter")
+        screen = try await tmux.waitFor(["MTA-STS", "MX hosts", "certificate-expired"])
+        #expect(screen.contains("Detail: cert-expired.test"), "\(screen)")
+        #expect(screen.contains("certificate-expired") && screen.contains("CRIT"), "\(screen)")
+
+        // Its reported failures: the group with the live cause, its reports, one report's raw JSON.
+        try tmux.keys("Enter")
+        screen = try await tmux.waitFor(["certificate-expired", "live cause"])
+        #expect(screen.contains("live cause"), "\(screen)")
+        #expect(screen.contains("Google Inc.") || screen.contains("Microsoft Corporation") || screen.contains("Yahoo Inc."), "\(screen)")
+        try tmux.keys("Enter")
+        screen = try await tmux.waitFor(["cert-expired.test", "-cert-expired.test"])
+        #expect(screen.contains("-cert-expired.test"), "report ids listed: \(screen)")
+        try tmux.keys("Enter")
+        try tmux.keys("G")
+        screen = try await tmux.waitFor(["\"report-id\" : \""])
+        #expect(screen.contains("\"report-id\" : \""), "raw JSON at the end of the report: \(screen)")
+
+        // Help, and any key closes it.
+        try tmux.keys("?")
+        screen = try await tmux.waitFor(["any key closes this help", "quit"])
+        #expect(screen.contains("any key closes this help"), "\(screen)")
+        try tmux.keys("x")
+        screen = try await tmux.waitFor(["\"report-id\" : \""])
+        #expect(!screen.contains("any key closes this help"))
+
+        // q quits: the shell is back, the alternate screen is off, the exit status 0.
+        try tmux.keys("q")
+        screen = try await tmux.waitFor(["exited-0"])
+        #expect(screen.contains("exited-0"), "\(screen)\nstderr: \((try? String(contentsOfFile: dir.path + "/stderr", encoding: .utf8)) ?? "")")
+        #expect(try tmux.run(["display-message", "-p", "-t", "main", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(!screen.contains("poller: running"))
+        // The embedded poller logged to the file, never the terminal.
+        let log = try String(contentsOfFile: dir.appendingPathComponent("state/stswatch/dashboard.log").path, encoding: .utf8)
+        #expect(log.contains("poller started"))
+    }
+
+    @Test func emptyDatabaseSaysHowToAddAndAddWorks() async throws {
+        let dir = try temporaryDirectory()
+        let db = dir.appendingPathComponent("empty.sqlite").path
+        let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
+        let tmux = Tmux()
+        defer { tmux.close() }
+        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8"]) { _, new in new })
+            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+        try tmux.run(["new-session", "-d", "-s", "main", "-x", "100", "-y", "30", "env \(shellEnv) sh"])
+        try tmux.keys("'\(CLI.binary.path)' dashboard --no-poll --db '\(db)'; echo exited-$?", "Enter")
+        var screen = try await tmux.waitFor(["Press a to add one", "poller: STOPPED"])
+        #expect(screen.contains("No domains watched yet. Press a to add one."), "\(screen)")
+        try tmux.keys("a")
+        try tmux.keys("-l", "example.org")
+        try tmux.keys("Enter")
+        screen = try await tmux.waitFor(["added example.org", "example.org"])
+        #expect(screen.contains("added example.org"), "\(screen)")
+        try tmux.keys("q")
+        screen = try await tmux.waitFor(["exited-0"])
+        #expect(screen.contains("exited-0"), "\(screen)")
+        let store = try Store(path: db, mode: .readOnly)
+        #expect(try store.domains().map(\.name) == ["example.org"])
+    }
+}
