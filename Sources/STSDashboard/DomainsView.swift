@@ -38,7 +38,7 @@ public enum DomainsView {
             return t == "present" ? Span("yes") : Span(t == "absent" ? "no" : t, .statusWarn)
         }()
         let mode: Span = {
-            guard let m = a?.mtaSts.mode ?? row.summary?.mode else { return Span(row.isChecked ? "none" : "-", .dim) }
+            guard let m = a?.mtaSts.mode ?? row.summary?.mode else { return Span("-", .dim) }
             return Span(m.rawValue, m == .enforce ? .normal : .statusWarn)
         }()
         return [
