@@ -21,7 +21,7 @@ struct DashboardCommand: ParsableCommand {
             (logging to $XDG_STATE_HOME/stswatch/dashboard.log, or [poll] log_file); otherwise it \
             names the poller's pid and only reads. With the default database and no domains yet, or \
             with --demo, it starts the loopback lab (root needed: it binds ports 25, 53 and 443 on \
-            127.79.0.0/16) and shows every lab scenario with generated TLS-RPT reports, offline.
+            127.77.0.0/16) and shows every lab scenario with generated TLS-RPT reports, offline.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Colour theme: a name from the themes folders or a .theme file (default: [dashboard] theme, else dark).", valueName: "name|path"))

@@ -9,7 +9,7 @@ import STSStore
 /// and generated TLS-RPT reports, so a newcomer sees every pane and status with no internet.
 struct DemoSession {
     /// The demo's own prefix, away from a lab started by hand (127.77) and the test suites' (127.140–199).
-    static let prefix = "127.79"
+    static let prefix = "127.77"
 
     let lab: Lab
     let databasePath: String
