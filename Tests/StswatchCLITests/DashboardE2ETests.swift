@@ -188,4 +188,65 @@ struct DashboardE2ETests {
         let store = try Store(path: db, mode: .readOnly)
         #expect(try store.domains().map(\.name) == ["example.org"])
     }
+
+    /// NO_COLOR on a vt100 with the C locale: readable without colour or UTF-8, a too-small terminal
+    /// gets a message instead of garbage, and a resize back brings the rows again.
+    @Test func monochromeASCIITooSmallAndResize() async throws {
+        let dir = try temporaryDirectory()
+        let db = dir.appendingPathComponent("mono.sqlite").path
+        let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
+        let added = try await offPool { try CLI.run(["add", "example.org", "example.net", "--db", db], environment: env) }
+        #expect(added.status == 0, "\(added.stderr)")
+        let tmux = Tmux()
+        defer { tmux.close() }
+        let shellEnv = (env.merging(["TERM": "vt100", "TZ": "UTC", "LANG": "C", "LC_ALL": "C", "NO_COLOR": "1"]) { _, new in new })
+            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+        try tmux.run(["new-session", "-d", "-s", "main", "-x", "100", "-y", "30", "env \(shellEnv) sh"])
+        try tmux.keys("'\(CLI.binary.path)' dashboard --no-poll --db '\(db)'; echo exited-$?", "Enter")
+        var screen = try await tmux.waitFor(["example.org", "example.net", "poller: STOPPED"])
+        #expect(screen.contains("example.net"), "\(screen)")
+        // ASCII only: line drawing and badges fall back when the locale is not UTF-8.
+        let nonASCII = screen.unicodeScalars.filter { !$0.isASCII }
+        #expect(nonASCII.isEmpty, "non-ASCII on a C-locale screen: \(screen)")
+        // No colour at all under NO_COLOR: capture with attributes and look for colour SGR codes.
+        let styled = try tmux.run(["capture-pane", "-p", "-e", "-t", "main"])
+        #expect(!styled.contains("38;5;") && !styled.contains("48;5;"), "256-colour codes under NO_COLOR")
+        for code in 31...37 {
+            #expect(!styled.contains("\u{1B}[\(code)m") && !styled.contains(";\(code)m"), "colour \(code) under NO_COLOR")
+        }
+
+        // Shrink below 80x24: a clear message, not a broken layout.
+        try tmux.run(["resize-window", "-t", "main", "-x", "60", "-y", "15"])
+        screen = try await tmux.waitFor(["needs a terminal of at least"])
+        #expect(screen.contains("needs a terminal of at least 80x24"), "\(screen)")
+        // And back: the list returns.
+        try tmux.run(["resize-window", "-t", "main", "-x", "100", "-y", "30"])
+        screen = try await tmux.waitFor(["example.org", "example.net"])
+        #expect(!screen.contains("needs a terminal"), "\(screen)")
+        #expect(screen.contains("example.org"), "\(screen)")
+        try tmux.keys("q")
+        screen = try await tmux.waitFor(["exited-0"])
+        #expect(screen.contains("exited-0"), "\(screen)")
+    }
+
+    /// The README's main command without arguments on a machine with no domains: the offline demo
+    /// (lab on 127.77, every scenario, generated reports) polled live by the embedded poller.
+    @Test func demoStartsWithEveryScenario() async throws {
+        let dir = try temporaryDirectory()
+        let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
+        let tmux = Tmux()
+        defer { tmux.close() }
+        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"]) { _, new in new })
+            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+        try tmux.run(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "env \(shellEnv) sh"])
+        try tmux.keys("exec 2>'\(dir.path)/stderr'; '\(CLI.binary.path)'; echo exited-$?", "Enter")
+        // The demo's 50 domains, checked by the embedded poller: crit rows appear at the top.
+        var screen = try await tmux.waitFor(["Domains 1/50", "CRIT", "poller: running"], seconds: 90)
+        #expect(screen.contains("Domains 1/50"), "\(screen)\nstderr: \((try? String(contentsOfFile: dir.path + "/stderr", encoding: .utf8)) ?? "")")
+        screen = try await tmux.waitFor(["crit", "ok"], seconds: 60)
+        #expect(screen.split(separator: "\n").contains { $0.contains("CRIT") && $0.contains(".test") }, "\(screen)")
+        try tmux.keys("q")
+        screen = try await tmux.waitFor(["exited-0"], seconds: 30)
+        #expect(screen.contains("exited-0"), "\(screen)")
+    }
 }
