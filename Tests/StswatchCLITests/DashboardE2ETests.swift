@@ -249,4 +249,25 @@ struct DashboardE2ETests {
         screen = try await tmux.waitFor(["exited-0"], seconds: 30)
         #expect(screen.contains("exited-0"), "\(screen)")
     }
+
+    /// Ctrl-C gives the terminal back as it was: normal screen, echo and canonical input restored.
+    @Test func controlCRestoresTheTerminal() async throws {
+        let dir = try temporaryDirectory()
+        let db = dir.appendingPathComponent("ctrlc.sqlite").path
+        let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
+        let tmux = Tmux()
+        defer { tmux.close() }
+        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8"]) { _, new in new })
+            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+        try tmux.run(["new-session", "-d", "-s", "main", "-x", "100", "-y", "30", "env \(shellEnv) sh"])
+        try tmux.keys("'\(CLI.binary.path)' dashboard --no-poll --db '\(db)'; echo exited-$?; stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon | tr '\\n' ' '; echo tty-checked-$((40+2))", "Enter")
+        var screen = try await tmux.waitFor(["Press a to add one"])
+        #expect(try tmux.run(["display-message", "-p", "-t", "main", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        try tmux.keys("C-c")
+        screen = try await tmux.waitFor(["tty-checked-42"])
+        #expect(screen.range(of: "exited-[0-9]", options: .regularExpression) != nil, "\(screen)")
+        let modes = screen.split(separator: "\n").first { $0.hasSuffix("tty-checked-42") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        #expect(modes.contains("echo") && modes.contains("icanon"), "echo and canonical mode restored: \(screen)")
+        #expect(try tmux.run(["display-message", "-p", "-t", "main", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
 }
