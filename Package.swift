@@ -68,10 +68,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "STSCoreTests", dependencies: ["STSCore"]),
+        .testTarget(name: "STSCoreTests", dependencies: ["STSCore", "STSTestSupport"]),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
         .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore", "STSTestSupport", "STSDemo", "STSCore"]),
-        .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore"]),
+        .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore", "STSTestSupport"]),
         // libcurl (and the OpenSSL hooks it needs), seen only by STSCurl.
         .systemLibrary(name: "CCurl"),
         // Policy fetch over HTTPS and the SMTP STARTTLS probe.
@@ -102,7 +102,7 @@ let package = Package(
         // Checks N lab domains sharing M MX hosts and prints rate, memory and connections per MX address.
         .executableTarget(name: "stswatch-check-bench", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
-        .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore"], exclude: ["Snapshots"]),
+        .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore", "STSTestSupport"], exclude: ["Snapshots"]),
         // The dashboard's data source over the SQLite store: summaries for the list, one assessment for the detail.
         .target(name: "STSDashboardSource", dependencies: ["STSDashboard", "STSStore", "STSCore"]),
         // The demo's generated TLS-RPT reports, matching the lab's scenarios.
@@ -112,12 +112,12 @@ let package = Package(
         .executableTarget(name: "stswatch-dashboard-bench",
                           dependencies: ["STSDashboardSource", "STSDashboard", "STSTerminal", "STSStore", "STSStoreFixtures", "STSDemo", "STSCore"]),
         // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.
-        .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture"]),
+        .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture", "STSTestSupport"]),
         // GMime 3 (with GLib), seen only by STSMIME. pkgConfig supplies GLib's include paths.
         .systemLibrary(name: "CGMime", pkgConfig: "gmime-3.0"),
         // E-mail as plain values: decoded headers and leaf parts.
         .target(name: "STSMIME", dependencies: ["CGMime"]),
-        .testTarget(name: "STSMIMETests", dependencies: ["STSMIME"]),
+        .testTarget(name: "STSMIMETests", dependencies: ["STSMIME", "STSTestSupport"]),
         // Reads TLS-RPT reports from files, mail folders and IMAP into a ReportSink.
         .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
         // Prints ingest rate, bytes per report and peak memory for generated reports (files and a Maildir).

@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 import Testing
 @testable import STSCore
 @testable import STSDashboard
@@ -84,15 +85,9 @@ enum Fixtures {
 
     // MARK: Reports
 
-    static func corpusDirectory(file: String = #filePath) throws -> URL {
-        var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                return dir.deletingLastPathComponent().appendingPathComponent("shared/corpus/reports")
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        throw FixtureError(description: "no Package.swift above \(file)")
+    /// The corpus's reports folder, from the shared test support.
+    static func corpusDirectory() throws -> URL {
+        try STSTestSupport.corpusDirectory().appendingPathComponent("reports")
     }
 
     struct FixtureError: Error, CustomStringConvertible { var description: String }

@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 import STSCore
 import STSGzip
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 import STSCore
 @testable import STSStore
 import STSStoreFixtures
@@ -34,19 +35,6 @@ func check(_ store: Store, _ fixture: ObservationFixture, failed: Bool = false) 
     return (assessment, outcome)
 }
 
-/// The shared corpus of real reports: `../shared/corpus` beside the package root.
-func corpusDirectory(file: String = #filePath) throws -> URL {
-    var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
-    while dir.path != "/" {
-        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            let corpus = dir.deletingLastPathComponent().appendingPathComponent("shared/corpus")
-            guard FileManager.default.fileExists(atPath: corpus.path) else { throw SupportError("corpus not found at \(corpus.path)") }
-            return corpus
-        }
-        dir = dir.deletingLastPathComponent()
-    }
-    throw SupportError("no Package.swift above \(file)")
-}
 
 /// Every report in the corpus: file name and bytes.
 func corpusReports() throws -> [(name: String, data: Data)] {

@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 
 /// Runs the real `stswatch` binary built beside the test bundle.
 enum CLI {
@@ -70,14 +71,8 @@ final class LockedData: @unchecked Sendable {
 /// The shared corpus of real TLS-RPT reports, beside the checkout (`../shared/corpus`).
 enum Corpus {
     static var root: URL {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                return dir.deletingLastPathComponent().appendingPathComponent("shared/corpus")
-            }
-            dir.deleteLastPathComponent()
-        }
-        fatalError("Package.swift not found above \(#filePath)")
+        // A missing corpus fails the tests that list it, with the path in the error.
+        (try? corpusDirectory()) ?? URL(fileURLWithPath: "/nonexistent/shared/corpus")
     }
 
     static func files(_ folder: String) -> [URL] {
