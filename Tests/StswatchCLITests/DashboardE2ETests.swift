@@ -80,6 +80,12 @@ struct DashboardE2ETests {
         }
 
         func close() { _ = try? run(["kill-server"]) }
+
+        /// Opens the session `main`: a shell of the given size whose environment is `env` overlaid by `terminal`.
+        func startShell(env: [String: String], terminal: [String: String], width: Int, height: Int) throws {
+            let shellEnv = env.merging(terminal) { _, new in new }.map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+            try run(["new-session", "-d", "-s", "main", "-x", String(width), "-y", String(height), "env \(shellEnv) sh"])
+        }
     }
 
     @Test func browseALabDatabaseAndQuit() async throws {
@@ -104,9 +110,7 @@ struct DashboardE2ETests {
 
         let tmux = Tmux()
         defer { tmux.close() }
-        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"]) { _, new in new })
-            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
-        try tmux.run(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "env \(shellEnv) PS1='e2e$ ' sh"])
+        try tmux.startShell(env: env, terminal: ["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"], width: 120, height: 40)
         let probe = PollCLITests.probe(lab).map { "'\($0)'" }.joined(separator: " ")
         try tmux.keys("exec 2>'\(dir.path)/stderr'; '\(CLI.binary.path)' --db '\(db)' \(probe); echo exited-$?", "Enter")
 
@@ -171,9 +175,7 @@ struct DashboardE2ETests {
         let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
         let tmux = Tmux()
         defer { tmux.close() }
-        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8"]) { _, new in new })
-            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
-        try tmux.run(["new-session", "-d", "-s", "main", "-x", "100", "-y", "30", "env \(shellEnv) sh"])
+        try tmux.startShell(env: env, terminal: ["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8"], width: 100, height: 30)
         try tmux.keys("'\(CLI.binary.path)' dashboard --no-poll --db '\(db)'; echo exited-$?", "Enter")
         var screen = try await tmux.waitFor(["Press a to add one", "poller: STOPPED"])
         #expect(screen.contains("No domains watched yet. Press a to add one."), "\(screen)")
@@ -199,9 +201,7 @@ struct DashboardE2ETests {
         #expect(added.status == 0, "\(added.stderr)")
         let tmux = Tmux()
         defer { tmux.close() }
-        let shellEnv = (env.merging(["TERM": "vt100", "TZ": "UTC", "LANG": "C", "LC_ALL": "C", "NO_COLOR": "1"]) { _, new in new })
-            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
-        try tmux.run(["new-session", "-d", "-s", "main", "-x", "100", "-y", "30", "env \(shellEnv) sh"])
+        try tmux.startShell(env: env, terminal: ["TERM": "vt100", "TZ": "UTC", "LANG": "C", "LC_ALL": "C", "NO_COLOR": "1"], width: 100, height: 30)
         try tmux.keys("'\(CLI.binary.path)' dashboard --no-poll --db '\(db)'; echo exited-$?", "Enter")
         var screen = try await tmux.waitFor(["example.org", "example.net", "poller: STOPPED"])
         #expect(screen.contains("example.net"), "\(screen)")
@@ -236,9 +236,7 @@ struct DashboardE2ETests {
         let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
         let tmux = Tmux()
         defer { tmux.close() }
-        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"]) { _, new in new })
-            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
-        try tmux.run(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "env \(shellEnv) sh"])
+        try tmux.startShell(env: env, terminal: ["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"], width: 120, height: 40)
         try tmux.keys("exec 2>'\(dir.path)/stderr'; '\(CLI.binary.path)'; echo exited-$?", "Enter")
         // The demo's 50 domains, checked by the embedded poller: crit rows appear at the top.
         var screen = try await tmux.waitFor(["Domains 1/50", "CRIT", "poller: running"], seconds: 90)
@@ -257,9 +255,7 @@ struct DashboardE2ETests {
         let env = try PollCLITests.isolated(dir).merging(["XDG_STATE_HOME": dir.appendingPathComponent("state").path]) { _, new in new }
         let tmux = Tmux()
         defer { tmux.close() }
-        let shellEnv = (env.merging(["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8"]) { _, new in new })
-            .map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
-        try tmux.run(["new-session", "-d", "-s", "main", "-x", "100", "-y", "30", "env \(shellEnv) sh"])
+        try tmux.startShell(env: env, terminal: ["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8"], width: 100, height: 30)
         try tmux.keys("'\(CLI.binary.path)' dashboard --no-poll --db '\(db)'; echo exited-$?; stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon | tr '\\n' ' '; echo tty-checked-$((40+2))", "Enter")
         var screen = try await tmux.waitFor(["Press a to add one"])
         #expect(try tmux.run(["display-message", "-p", "-t", "main", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "1")
