@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "STSPoller", dependencies: ["STSCheck", "STSStore", "STSCore", "STSIngest", .product(name: "Logging", package: "swift-log")]),
         // One poll round over the lab's bench domains: wall time, store share, connections, RSS.
         .executableTarget(name: "stswatch-poll-bench", dependencies: ["STSPoller", "STSStore", "STSCheck", "STSCore", "STSLab"]),
-        .testTarget(name: "STSPollerTests", dependencies: ["STSPoller", "STSStore", "STSStoreFixtures", "STSCheck", "STSCore", "STSLab"]),
+        .testTarget(name: "STSPollerTests", dependencies: ["STSPoller", "STSStore", "STSStoreFixtures", "STSCheck", "STSCheckScripted", "STSCore", "STSLab"]),
         .executableTarget(
             name: "stswatch",
             dependencies: [
@@ -101,7 +101,9 @@ let package = Package(
         .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore", "STSLab"]),
         // Checks N lab domains sharing M MX hosts and prints rate, memory and connections per MX address.
         .executableTarget(name: "stswatch-check-bench", dependencies: ["STSCheck", "STSCore", "STSLab"]),
-        .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
+        // DNS, HTTPS and SMTP answers from a table on a manual clock: the checker and poller without the network.
+        .target(name: "STSCheckScripted", dependencies: ["STSCheck", "STSCore"]),
+        .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCheckScripted", "STSCore", "STSLab"]),
         .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore", "STSTestSupport"], exclude: ["Snapshots"]),
         // The dashboard's data source over the SQLite store: summaries for the list, one assessment for the detail.
         .target(name: "STSDashboardSource", dependencies: ["STSDashboard", "STSStore", "STSCore"]),

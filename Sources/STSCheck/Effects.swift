@@ -24,14 +24,20 @@ public struct CheckEnvironment: Sendable {
     public var resolver: any DNSResolving
     public var fetcher: any PolicyFetching
     public var prober: any SMTPProbing
-    /// Read once per domain, when its observation is complete; the core never reads a clock.
-    public var now: @Sendable () -> Date
+    /// Times observations, probe ages, budgets and deadlines; the core never reads a clock.
+    public var clock: any CheckClock
 
     public init(resolver: any DNSResolving, fetcher: any PolicyFetching, prober: any SMTPProbing,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                clock: any CheckClock = SystemClock()) {
         self.resolver = resolver
         self.fetcher = fetcher
         self.prober = prober
-        self.now = now
+        self.clock = clock
+    }
+
+    /// The clock as a closure, for code that only reads the time.
+    public var now: @Sendable () -> Date {
+        let clock = clock
+        return { clock.now() }
     }
 }

@@ -105,6 +105,25 @@ public struct MXSummary: Sendable, Hashable, Codable {
 
 public struct ProbeSummary: Sendable, Hashable, Codable {
     public var address: String
+    /// `offered`, `not-offered`, `failed`, `refused`, `unreachable`, `timeout`, `rate-limited` or `not-probed`.
     public var result: String
     public var detail: String?
+    /// When the connection behind this result was made (it may be shared with other domains).
+    public var probedAt: Date?
+    /// Set while the address rate-limits us: the result is the last good one, stale since then.
+    public var staleSince: Date?
+
+    public init(address: String, result: String, detail: String?, probedAt: Date? = nil, staleSince: Date? = nil) {
+        self.address = address
+        self.result = result
+        self.detail = detail
+        self.probedAt = probedAt
+        self.staleSince = staleSince
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case address, result, detail
+        case probedAt = "probed_at"
+        case staleSince = "stale_since"
+    }
 }

@@ -97,6 +97,12 @@ public enum FindingCode: String, Sendable, Codable, CaseIterable {
     case mxNullMX = "mx-null"
     case mxResolveError = "mx-resolve-error"
     case mxUnreachable = "mx-unreachable"
+    /// The MX answered 421/4xx at the greeting or EHLO: it limits this monitor; not a delivery fault.
+    case mxRateLimited = "mx-rate-limited"
+    /// The MX has only loopback, private or other non-global addresses.
+    case mxAddressNotGlobal = "mx-address-not-global"
+    /// No address of the MX could be probed from this monitor (address family, rate limit).
+    case mxNotProbed = "mx-not-probed"
     case starttlsNotSupported = "starttls-not-supported"
     case starttlsDowngrade = "starttls-downgrade"
     case certificateExpired = "certificate-expired"

@@ -201,6 +201,7 @@ private struct Judging {
         case .httpStatus(let s): ("http-status", "HTTP status \(s); only 200 is accepted")
         case .mediaType(let t): ("media-type", "media type \(t.map { "\"\($0)\"" } ?? "missing"); it must be text/plain")
         case .bodyTooLarge(let limit): ("too-large", "the body exceeds \(limit) bytes")
+        case .addressNotGlobal(let r): ("not-global", r)
         case .other(let r): ("error", r)
         }
     }
@@ -267,17 +268,23 @@ private struct Judging {
         let hosts = o.mxHosts.sorted { ($0.record.preference, $0.record.exchange) < ($1.record.preference, $1.record.exchange) }
         var summaries: [MXSummary] = []
         var deadHosts = 0
+        var unprobedHosts = 0
         for host in hosts {
-            let (summary, dead) = judgeHost(host, policy: policy, effectiveMode: effectiveMode)
+            let (summary, dead, unprobed) = judgeHost(host, policy: policy, effectiveMode: effectiveMode)
             summaries.append(summary)
             if dead { deadHosts += 1 }
+            if unprobed { unprobedHosts += 1 }
+        }
+        if !hosts.isEmpty && unprobedHosts == hosts.count {
+            // No MX could be seen from this monitor: the domain cannot be called ok, nor blamed.
+            undetermined = true
         }
         if let policy {
             for pattern in policy.mx where !hosts.contains(where: { pattern.matches($0.record.exchange) }) {
                 add(.stsMxPatternUnused, .info, domain, "policy pattern \"\(pattern)\" matches none of the MX hosts")
             }
         }
-        if !hosts.isEmpty && deadHosts == hosts.count {
+        if !hosts.isEmpty && deadHosts > 0 && deadHosts + unprobedHosts == hosts.count {
             // Every MX failed: escalate what was judged per host, since no mail arrives at all.
             for i in findings.indices where [.mxUnreachable, .mxResolveError].contains(findings[i].code) {
                 findings[i].severity = .crit
@@ -295,7 +302,8 @@ private struct Judging {
         }
     }
 
-    mutating func judgeHost(_ host: MXObservation, policy: Policy?, effectiveMode: Policy.Mode?) -> (MXSummary, dead: Bool) {
+    /// Judges one MX host: `dead` when every probe failed to reach it, `unprobed` when none could be made.
+    mutating func judgeHost(_ host: MXObservation, policy: Policy?, effectiveMode: Policy.Mode?) -> (MXSummary, dead: Bool, unprobed: Bool) {
         let name = DomainName.canonical(host.record.exchange)
         let covered = policy.map { $0.covers(host: name) }
         if let policy, covered == false, policy.mode != .none {
@@ -316,56 +324,112 @@ private struct Judging {
             }
             let why = reasons.isEmpty ? "has no A or AAAA record" : "address lookup failed (\(reasons.joined(separator: "; ")))"
             add(.mxResolveError, .warn, name, "\(why): senders cannot deliver to this MX")
-            return (summary, true)
+            return (summary, true, false)
         }
         let isCovered = covered ?? false
         var states: Set<String> = []
         var reachable = 0
+        var answered = 0
         var reportedCertificate = false
         for probe in host.probes {
             let subject = probe.address == name ? name : "\(name) [\(probe.address)]"
+            var probeSummary = ProbeSummary(address: probe.address, result: "", detail: nil, probedAt: probe.probedAt,
+                                            staleSince: probe.rateLimited?.since)
+            if let limit = probe.rateLimited {
+                let kept = probe.probedAt.map { " the probe from \(iso($0)) is shown until then" } ?? " nothing earlier is known"
+                add(.mxRateLimited, .info, subject,
+                    "answered \"\(limit.reply)\" (a rate limit): stswatch backs off until \(iso(limit.retryAfter));" + kept
+                    + ". This is the server limiting this monitor, not a fault senders see")
+            } else if probe.isPoliteRefusal, case .refused(let stage, let reply) = probe.outcome {
+                states.insert("rate-limited")
+                probeSummary.result = "rate-limited"
+                probeSummary.detail = "\(stage): \(reply)"
+                summary.probes.append(probeSummary)
+                add(.mxRateLimited, .info, subject,
+                    "answered \"\(reply)\" at \(stage) (a rate limit or temporary refusal); probe again later. This is not a fault senders see")
+                continue
+            }
             switch probe.outcome {
+            case .notProbed(let skip):
+                states.insert("not-probed")
+                probeSummary.result = "not-probed"
+                probeSummary.detail = describe(skip, address: probe.address)
+                if skip == .addressNotGlobal {
+                    answered += 1
+                    add(.mxAddressNotGlobal, .warn, subject,
+                        "\(probe.address) is not a global address (loopback, private, link-local or reserved): senders on the internet cannot deliver there, and stswatch does not connect to it unless allowed (--allow-addresses)")
+                }
             case .connectFailed(let reason):
+                answered += 1
                 states.insert("unreachable")
-                summary.probes.append(ProbeSummary(address: probe.address, result: "unreachable", detail: reason))
+                probeSummary.result = "unreachable"
+                probeSummary.detail = reason
                 add(.mxUnreachable, .warn, subject, "cannot connect to port \(probe.port): \(reason); senders try the next MX or queue the mail")
             case .timeout(let stage):
+                answered += 1
                 states.insert("timeout")
-                summary.probes.append(ProbeSummary(address: probe.address, result: "timeout", detail: stage))
+                probeSummary.result = "timeout"
+                probeSummary.detail = stage
                 add(.mxUnreachable, .warn, subject, "timed out during \(stage); senders try the next MX or queue the mail")
             case .refused(let stage, let reply):
+                answered += 1
                 states.insert("refused")
-                summary.probes.append(ProbeSummary(address: probe.address, result: "refused", detail: "\(stage): \(reply)"))
+                probeSummary.result = "refused"
+                probeSummary.detail = "\(stage): \(reply)"
                 add(.mxUnreachable, .warn, subject, "refused the session at \(stage) (\"\(reply)\"); this is a refusal, not a missing STARTTLS")
             case .starttlsNotOffered:
+                answered += 1
                 reachable += 1
                 states.insert("not-offered")
-                summary.probes.append(ProbeSummary(address: probe.address, result: "not-offered", detail: nil))
+                probeSummary.result = "not-offered"
                 judgeMissingSTARTTLS(probe, name: name, subject: subject, covered: isCovered, mode: effectiveMode)
             case .tlsFailed(let reason):
+                answered += 1
                 reachable += 1
                 states.insert("failed")
-                summary.probes.append(ProbeSummary(address: probe.address, result: "failed", detail: reason))
+                probeSummary.result = "failed"
+                probeSummary.detail = reason
                 add(.tlsHandshakeFailed, tlsSeverity(covered: isCovered, mode: effectiveMode, withoutPolicy: .warn), subject,
                     "STARTTLS offered but the TLS handshake failed (\(reason))" + consequence(covered: isCovered, mode: effectiveMode))
             case .tls(let session):
+                answered += 1
                 reachable += 1
                 states.insert("offered")
-                summary.probes.append(ProbeSummary(address: probe.address, result: "offered", detail: "\(session.version) \(session.cipher)"))
+                probeSummary.result = "offered"
+                probeSummary.detail = "\(session.version) \(session.cipher)"
                 summary.tlsVersion = summary.tlsVersion ?? session.version
                 summary.cipher = summary.cipher ?? session.cipher
-                guard let leaf = session.leaf else { continue }
-                let cert = certificateSummary(leaf, verdict: session.verdict, host: name)
-                // One certificate verdict per host: the same problems on every address would only repeat.
-                if summary.cert == nil { summary.cert = cert }
-                if !reportedCertificate || summary.cert?.sha256 != cert.sha256 {
-                    judgeCertificate(cert, subject: reportedCertificate ? subject : name, covered: isCovered, mode: effectiveMode)
-                    reportedCertificate = true
+                if let leaf = session.leaf {
+                    let cert = certificateSummary(leaf, verdict: session.verdict, host: name)
+                    // One certificate verdict per host: the same problems on every address would only repeat.
+                    if summary.cert == nil { summary.cert = cert }
+                    if !reportedCertificate || summary.cert?.sha256 != cert.sha256 {
+                        judgeCertificate(cert, subject: reportedCertificate ? subject : name, covered: isCovered, mode: effectiveMode)
+                        reportedCertificate = true
+                    }
                 }
             }
+            summary.probes.append(probeSummary)
         }
         summary.starttls = states.count == 1 ? states.first! : (states.isEmpty ? "unprobed" : "mixed")
-        return (summary, reachable == 0 && !host.probes.isEmpty)
+        if !host.probes.isEmpty && answered == 0 {
+            // Nothing was learnt about this host from here (IPv6-only MX on an IPv4-only monitor,
+            // a rate limit with nothing earlier kept): it is not the domain's fault, and not ok either.
+            let why = Set(summary.probes.compactMap(\.detail)).sorted().joined(separator: "; ")
+            add(.mxNotProbed, .info, name, "no address of this MX could be probed from this monitor (\(why)); its STARTTLS state is unknown")
+            return (summary, false, true)
+        }
+        return (summary, reachable == 0 && !host.probes.isEmpty, false)
+    }
+
+    func describe(_ skip: ProbeSkip, address: String) -> String {
+        let family = IPAddress(address)?.family == .ipv6 ? "IPv6" : "IPv4"
+        switch skip {
+        case .ipVersionDisabled: return "not probed (\(family == "IPv6" ? "IPv4" : "IPv6") only)"
+        case .familyUnavailable: return "not probed: no \(family) connectivity from this monitor"
+        case .addressNotGlobal: return "not probed: not a global address"
+        case .rateLimited: return "not probed: rate-limited, nothing earlier kept"
+        }
     }
 
     mutating func judgeMissingSTARTTLS(_ probe: SMTPProbe, name: String, subject: String, covered: Bool, mode: Policy.Mode?) {

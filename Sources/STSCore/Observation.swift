@@ -116,6 +116,9 @@ public enum PolicyFetchFailure: Sendable, Hashable, Codable {
     /// The media type was not text/plain.
     case mediaType(String?)
     case bodyTooLarge(limit: Int)
+    /// Every address of the policy host is loopback, private or otherwise non-global: a sender on
+    /// the internet cannot fetch it either, and stswatch does not connect there unless allowed.
+    case addressNotGlobal(String)
     case other(String)
 }
 
@@ -155,6 +158,52 @@ public enum SMTPProbeOutcome: Sendable, Hashable, Codable {
     case tlsFailed(String)
     /// STARTTLS and the handshake succeeded.
     case tls(TLSSessionInfo)
+    /// No connection was made, on purpose: the reason says why, and none of them is the domain's fault
+    /// except ``ProbeSkip/addressNotGlobal``.
+    case notProbed(ProbeSkip)
+}
+
+/// Why an MX address was not probed.
+public enum ProbeSkip: String, Sendable, Hashable, Codable {
+    /// The monitor is set to one address family (`ip_version = 4` or `6`).
+    case ipVersionDisabled = "ip-version"
+    /// This monitor cannot reach that family at all (no route, or every connection fails).
+    case familyUnavailable = "family-unavailable"
+    /// Loopback, private, link-local or other non-global space: senders on the internet cannot
+    /// deliver there either, and a monitor must not be steered at its own network.
+    case addressNotGlobal = "not-global"
+    /// The server turned us away with a 4xx before (a rate limit) and no earlier good probe is kept.
+    case rateLimited = "rate-limited"
+}
+
+/// Why a TCP connection could not be made, as far as the family-reachability logic needs to know.
+public enum ConnectFailureKind: String, Sendable, Hashable, Codable {
+    /// No route to the network or host (ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL): fails at once.
+    case noRoute = "no-route"
+    /// The peer answered with a reset (ECONNREFUSED).
+    case refused
+    case timeout
+    case other
+}
+
+/// A server's polite refusal (`421`/`4xx` at the greeting or EHLO), remembered so we back off.
+public struct RateLimitState: Sendable, Hashable, Codable {
+    /// The reply that turned us away.
+    public var reply: String
+    /// When the first refusal of this run of refusals came.
+    public var since: Date
+    /// No new connection to this address before then.
+    public var retryAfter: Date
+    public init(reply: String, since: Date, retryAfter: Date) {
+        self.reply = reply
+        self.since = since
+        self.retryAfter = retryAfter
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reply, since
+        case retryAfter = "retry_after"
+    }
 }
 
 /// One STARTTLS probe of one MX host at one address.
@@ -167,14 +216,34 @@ public struct SMTPProbe: Sendable, Hashable, Codable {
     /// The EHLO reply's lines before STARTTLS.
     public var ehlo: [String]
     public var outcome: SMTPProbeOutcome
+    /// When the connection behind `outcome` was made: a probe is shared by every domain whose
+    /// MX is this host, and reused until it is older than the MX probe interval.
+    public var probedAt: Date?
+    /// Set while the address refuses us politely: `outcome` is then the last good probe
+    /// (stale since `rateLimited.since`), or ``ProbeSkip/rateLimited`` when there is none.
+    public var rateLimited: RateLimitState?
+    /// For a failed connect: what kind of failure, so a family this host cannot reach is told
+    /// apart from a broken MX.
+    public var connectFailure: ConnectFailureKind?
+
     public init(host: String, address: String, port: Int = 25, greeting: [String] = [], ehlo: [String] = [],
-                outcome: SMTPProbeOutcome) {
+                outcome: SMTPProbeOutcome, probedAt: Date? = nil, rateLimited: RateLimitState? = nil,
+                connectFailure: ConnectFailureKind? = nil) {
         self.host = host
         self.address = address
         self.port = port
         self.greeting = greeting
         self.ehlo = ehlo
         self.outcome = outcome
+        self.probedAt = probedAt
+        self.rateLimited = rateLimited
+        self.connectFailure = connectFailure
+    }
+
+    /// A refusal with a 4xx reply at the greeting or EHLO: the server asks us to come back later.
+    public var isPoliteRefusal: Bool {
+        guard case .refused(let stage, let reply) = outcome, stage == "greeting" || stage == "ehlo" else { return false }
+        return reply.first == "4"
     }
 }
 
@@ -213,5 +282,22 @@ public struct DomainObservation: Sendable, Hashable, Codable {
         self.mx = mx
         self.policyFetch = policyFetch
         self.mxHosts = mxHosts
+    }
+}
+
+/// An MX probe as the poller keeps it between rounds and processes: shared by every domain whose
+/// MX is this host, reused while it is younger than the MX probe interval.
+public struct SharedProbe: Sendable, Hashable, Codable {
+    /// What domains see now: the latest probe, or while rate-limited the last good one marked stale.
+    public var probe: SMTPProbe
+    /// The latest probe that was not a polite refusal.
+    public var lastGood: SMTPProbe?
+    /// Polite refusals in a row, which sets the back-off.
+    public var refusals: Int
+
+    public init(probe: SMTPProbe, lastGood: SMTPProbe?, refusals: Int) {
+        self.probe = probe
+        self.lastGood = lastGood
+        self.refusals = refusals
     }
 }

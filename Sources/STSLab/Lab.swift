@@ -10,9 +10,12 @@ public struct LabManifest: Sendable, Decodable {
     public var scenarios: [LabScenario]
     public var benchDomains: [String]
     public var mxAddresses: [String]
+    /// The address blocks a prober must be allowed to connect to for this lab (all non-global).
+    public var allowAddresses: [String]
 
     enum CodingKeys: String, CodingKey {
         case resolver, prefix, scenarios
+        case allowAddresses = "allow_addresses"
         case caFile = "ca_file"
         case benchDomains = "bench_domains"
         case mxAddresses = "mx_addresses"
@@ -26,6 +29,7 @@ public struct LabManifest: Sendable, Decodable {
         scenarios = try c.decodeIfPresent([LabScenario].self, forKey: .scenarios) ?? []
         benchDomains = try c.decodeIfPresent([String].self, forKey: .benchDomains) ?? []
         mxAddresses = try c.decodeIfPresent([String].self, forKey: .mxAddresses) ?? []
+        allowAddresses = try c.decodeIfPresent([String].self, forKey: .allowAddresses) ?? ["127.0.0.0/8", "::1/128"]
     }
 }
 

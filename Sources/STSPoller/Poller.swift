@@ -24,6 +24,12 @@ public struct PollSettings: Sendable {
     /// batch instead of per check is most of what keeps the store under a tenth of a round.
     /// A SIGKILL loses at most the checks judged in this window and the batch being written.
     public var writeGather: TimeInterval = 0.1
+    /// How long an MX probe is shared before it is made again (`[poll] mx_interval`); nil: the poll interval.
+    public var mxInterval: TimeInterval?
+    /// New SMTP connections to one MX address per minute, at most (`[probe] connections_per_minute`).
+    public var connectionsPerMinute = 2
+    /// The longest pause after rounds whose writes all failed (disk full, read-only file, busy lock).
+    public var writeFailureBackoffMax: TimeInterval = 300
 
     public init() {}
 }
@@ -44,6 +50,8 @@ public final class Poller: Sendable {
     let now: @Sendable () -> Date
     let random: @Sendable () -> Double
     let writer: SerialWriter
+    /// Shares MX probes across rounds: one probe per MX address per MX interval, whatever the number of domains.
+    public let coordinator: ProbeCoordinator
     private let state = Mutex(State())
     private let subscribers = Mutex<[UUID: AsyncStream<PollerStatus>.Continuation]>([:])
 
@@ -63,7 +71,14 @@ public final class Poller: Sendable {
         self.logger = logger
         self.now = now ?? environment.now
         self.random = random
-        self.writer = SerialWriter(store: store, gather: settings.writeGather, clock: { Date() })
+        let writer = SerialWriter(store: store, gather: settings.writeGather, clock: { Date() })
+        self.writer = writer
+        var sharing = ProbeSharing(maxAge: settings.mxInterval ?? settings.schedule.interval,
+                                   connectionsPerMinute: settings.connectionsPerMinute)
+        sharing.maxBackoff = max(sharing.initialBackoff, 6 * 3600)
+        let stored = (try? store.sharedProbes()) ?? []
+        self.coordinator = ProbeCoordinator(environment: environment, rules: settings.check.destinations, sharing: sharing,
+                                            stored: stored, onProbe: { writer.record(probe: $0) })
     }
 
     // MARK: Status
@@ -112,6 +127,7 @@ public final class Poller: Sendable {
         logger.info("poller started", metadata: ["db": "\(store.path)"])
         var requests: (all: Bool, domains: [String]) = (false, [])
         var lastVersion = (try? store.dataVersion()) ?? -1
+        var failedWriteRounds = 0
         loop: while !stop.isStopped {
             let pending = requests
             requests = (false, [])
@@ -121,9 +137,19 @@ public final class Poller: Sendable {
                 logger.notice("stopping: abandoned the checks still in flight after \(Int(settings.stopGrace)) s")
                 break loop
             }
-            if case .failure(let error) = await roundTask.result {
+            switch await roundTask.result {
+            case .failure(let error):
                 logger.error("round failed: \(error)")
                 if await sleep(seconds: 5, stop: stop) { break loop }
+            case .success(let report) where report.recordErrors > 0 && report.checked == 0:
+                // Nothing could be written (disk full, read-only file, lock): the domains stay due,
+                // and probing them all again at once would only repeat the failure. Back off.
+                failedWriteRounds += 1
+                let pause = min(settings.writeFailureBackoffMax, 5 * pow(2, Double(min(failedWriteRounds - 1, 16))))
+                logger.error("no check of the round could be written; next round in \(Int(pause)) s")
+                if await sleep(seconds: pause, stop: stop) { break loop }
+            case .success:
+                failedWriteRounds = 0
             }
             // Idle until something is due, a re-check is requested, or a domain is added.
             updateStatus { $0.state = .idle }
@@ -205,6 +231,7 @@ public final class Poller: Sendable {
                 report.spread = later.count
             }
         }
+        let fresh = chosen
         due.forEach(take)
 
         updateStatus {
@@ -213,7 +240,8 @@ public final class Poller: Sendable {
             $0.roundSize = names.count
             $0.roundDone = 0
         }
-        let coordinator = ProbeCoordinator(environment: checker.environment)
+        let coordinator = self.coordinator
+        let connectionsBefore = await coordinator.connectionsPerAddress
         let collected = Tally(report)
         // Each check returns the task recording it; the writes are waited for here, not in the checks' slots.
         var writes: [Task<Void, Never>] = []
@@ -221,7 +249,9 @@ public final class Poller: Sendable {
             var pending = names.makeIterator()
             func startNext() -> Bool {
                 guard !stop.isStopped, let name = pending.next() else { return false }
-                group.addTask { await self.checkAndRecord(name, record: records[name], coordinator: coordinator, into: collected) }
+                group.addTask {
+                    await self.checkAndRecord(name, record: records[name], coordinator: coordinator, fresh: fresh.contains(name), into: collected)
+                }
                 return true
             }
             for _ in 0..<settings.check.concurrency where !startNext() { break }
@@ -233,7 +263,11 @@ public final class Poller: Sendable {
         for write in writes { await write.value }
         report = collected.value
         report.abandoned = names.count - report.checked - report.recordErrors
-        report.connectionsPerAddress = await coordinator.connectionsPerAddress
+        // The coordinator counts for its whole life; the round reports its own connections.
+        report.connectionsPerAddress = await coordinator.connectionsPerAddress.reduce(into: [:]) { delta, entry in
+            let made = entry.value - (connectionsBefore[entry.key] ?? 0)
+            if made > 0 { delta[entry.key] = made }
+        }
         report.pruned = try await pruneIfDue(now: now())
         report.end = now()
         let nextDue = try? store.nextDueAt()
@@ -256,11 +290,12 @@ public final class Poller: Sendable {
     ///
     /// The check's concurrency slot is free as soon as the result is judged: waiting for the
     /// writer's next batch (``PollSettings/writeGather``) would otherwise hold up the probes.
-    private func checkAndRecord(_ name: String, record: DomainRecord?, coordinator: ProbeCoordinator, into report: Tally) async -> Task<Void, Never> {
+    private func checkAndRecord(_ name: String, record: DomainRecord?, coordinator: ProbeCoordinator, fresh: Bool,
+                                into report: Tally) async -> Task<Void, Never> {
         let readStart = Date()
         let (current, lastGood) = baseline(name, record: record)
         let readSeconds = Date().timeIntervalSince(readStart)
-        let observation = await checker.observe(name, coordinator: coordinator)
+        let observation = await checker.observe(name, coordinator: coordinator, freshProbes: fresh)
         let assessment = Judge.assess(observation, previous: (lastGood ?? current).map(PreviousState.init),
                                       settings: settings.check.judgement)
         let failed = assessment.status == .unknown
@@ -327,7 +362,10 @@ public final class Poller: Sendable {
         }
         guard due else { return 0 }
         let store = self.store, cutoff = now.addingTimeInterval(-settings.retention)
-        return try await writer.run { try store.prune(observationsOlderThan: cutoff) } ?? 0
+        return try await writer.run {
+            try store.prune(probesOlderThan: cutoff)
+            return try store.prune(observationsOlderThan: cutoff)
+        } ?? 0
     }
 }
 
@@ -337,164 +375,4 @@ final class Tally: Sendable {
     init(_ report: RoundReport) { self.report = Mutex(report) }
     var value: RoundReport { report.withLock { $0 } }
     func withLock(_ change: (inout RoundReport) -> Void) { report.withLock { change(&$0) } }
-}
-
-/// Runs the poller's writes one at a time on a queue of their own, and refuses them once closed.
-///
-/// SQLite has one writer anyway; a dedicated queue keeps blocking writes off the cooperative
-/// thread pool that the probes' tasks need, and `close()` — queued behind the writes already
-/// asked for — is the point after which nothing is written, so the lock can be released.
-///
-/// Checks are recorded in batches: each ``record(_:)`` joins the checks waiting; the first
-/// of them queues a drain `gather` seconds later, which stores all that have arrived by then
-/// in one transaction (``Store/record(batch:)``). A check waits about `gather` plus the batch
-/// ahead of it, a fraction of a second, so a SIGKILL loses only the checks in flight and those
-/// judged just before; a busy writer batches more.
-final class SerialWriter: Sendable {
-    /// The most checks stored in one transaction, so that readers and commands waiting for the
-    /// write lock never wait long.
-    static let maxBatch = 256
-
-    private let queue = DispatchQueue(label: "stswatch.poller.writer")
-    private let open = Mutex(true)
-    private let store: Store
-    private let clock: @Sendable () -> Date
-    private let waiting = Mutex(Waiting())
-    /// Checkpoints run here, beside the writes: a PASSIVE checkpoint never blocks a commit, and
-    /// its fsyncs no longer stall the writer as a checkpoint inside a commit would.
-    private let checkpointQueue = DispatchQueue(label: "stswatch.poller.checkpoint")
-    /// A checkpoint is queued or running; when the last one started.
-    private let checkpointing = Mutex<(busy: Bool, last: Date?)>((false, nil))
-    /// How often the WAL is checkpointed while checks are being written.
-    static let checkpointEvery: TimeInterval = 1
-
-    private struct Waiting {
-        var checks: [(CheckRecord, CheckedContinuation<Written?, Never>)] = []
-        /// A drain is queued and has not yet taken the waiting checks.
-        var drainQueued = false
-    }
-
-    /// How long the first check of a batch waits for others before the batch is written.
-    private let gather: DispatchTimeInterval
-
-    init(store: Store, gather: TimeInterval, clock: @escaping @Sendable () -> Date) {
-        self.store = store
-        self.gather = .microseconds(Int(max(0, gather) * 1e6))
-        self.clock = clock
-    }
-
-    /// Runs `body` after every earlier write; nil once closed.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T? {
-        try await timed(body).map(\.0)
-    }
-
-    /// As ``run(_:)``, also returning the seconds `body` took.
-    func timed<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> (T, Double)? {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                guard self.open.withLock({ $0 }) else { return continuation.resume(returning: nil) }
-                let start = self.clock()
-                do {
-                    let value = try body()
-                    continuation.resume(returning: (value, self.clock().timeIntervalSince(start)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
-    }
-
-    /// A recorded check.
-    struct Written: Sendable {
-        var result: Result<RecordOutcome, any Error>
-        /// The check's share of its batch's wall and CPU time.
-        var seconds: Double
-        var cpuSeconds: Double
-        /// True for one check of each batch, so that a sum counts transactions.
-        var firstOfBatch: Bool
-    }
-
-    /// Records one check in the next batch; nil once closed.
-    func record(_ check: CheckRecord) async -> Written? {
-        await withCheckedContinuation { continuation in
-            let queueDrain = waiting.withLock { w -> Bool in
-                w.checks.append((check, continuation))
-                defer { w.drainQueued = true }
-                return !w.drainQueued
-            }
-            // The drain waits a moment for more checks to join, unless the writer is still busy
-            // with the batch before (then they join anyway): one commit for many checks.
-            if queueDrain { queue.asyncAfter(deadline: .now() + gather) { self.drain() } }
-        }
-    }
-
-    /// Stores every waiting check, at most ``maxBatch`` per transaction.
-    private func drain() {
-        let checks = waiting.withLock { w in
-            defer { w.checks = []; w.drainQueued = false }
-            return w.checks
-        }
-        guard open.withLock({ $0 }) else {
-            for (_, continuation) in checks { continuation.resume(returning: nil) }
-            return
-        }
-        for batch in checks.chunked(Self.maxBatch) {
-            let start = clock(), cpuStart = Self.threadCPUSeconds()
-            let results: [Result<RecordOutcome, any Error>]
-            do {
-                results = try store.record(batch: batch.map(\.0))
-            } catch {
-                results = Array(repeating: .failure(error), count: batch.count)
-            }
-            let share = clock().timeIntervalSince(start) / Double(batch.count)
-            let cpuShare = (Self.threadCPUSeconds() - cpuStart) / Double(batch.count)
-            for (index, ((_, continuation), result)) in zip(batch, results).enumerated() {
-                continuation.resume(returning: Written(result: result, seconds: share, cpuSeconds: cpuShare, firstOfBatch: index == 0))
-            }
-        }
-        checkpointIfDue()
-    }
-
-    /// Starts a checkpoint on its own queue when none is running and the last is a second old.
-    ///
-    /// A failed checkpoint is left for the next (the WAL keeps every commit safe meanwhile,
-    /// and ``Store/walAutocheckpointPages`` bounds its growth).
-    private func checkpointIfDue() {
-        let now = clock()
-        let due = checkpointing.withLock { c -> Bool in
-            guard !c.busy, c.last.map({ now.timeIntervalSince($0) >= Self.checkpointEvery }) ?? true else { return false }
-            c = (true, now)
-            return true
-        }
-        guard due else { return }
-        checkpointQueue.async {
-            if self.open.withLock({ $0 }) { _ = try? self.store.checkpoint() }
-            self.checkpointing.withLock { $0.busy = false }
-        }
-    }
-
-    /// CPU time of the calling thread (GRDB runs a write on the thread that asks for it).
-    static func threadCPUSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-
-    /// Waits for the writes and the checkpoint already queued, then refuses any more.
-    func close() async {
-        await withCheckedContinuation { continuation in
-            queue.async {
-                self.open.withLock { $0 = false }
-                continuation.resume()
-            }
-        }
-        await withCheckedContinuation { continuation in checkpointQueue.async { continuation.resume() } }
-    }
-}
-
-extension Array {
-    /// Consecutive slices of at most `size` elements.
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
-    }
 }

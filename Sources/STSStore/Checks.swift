@@ -145,6 +145,10 @@ extension Store {
                 var p = probe
                 p.greeting = []
                 p.ehlo = []
+                // Shared probes carry their own time; a back-off only its presence.
+                p.probedAt = nil
+                p.rateLimited = p.rateLimited.map { RateLimitState(reply: $0.reply, since: .init(timeIntervalSince1970: 0),
+                                                                   retryAfter: .init(timeIntervalSince1970: 0)) }
                 return p
             }.sorted { ($0.address, $0.port) < ($1.address, $1.port) }
             return h
@@ -172,9 +176,10 @@ extension Store {
     /// keeps all of it or none); within it each check runs in a savepoint, so one refused check
     /// (a domain removed meanwhile) does not take the others with it. Errors of the
     /// transaction itself (disk full, busy timeout) are thrown and nothing is stored.
-    public func record(batch: [CheckRecord]) throws -> [Result<RecordOutcome, any Error>] {
-        guard !batch.isEmpty else { return [] }
+    public func record(batch: [CheckRecord], probes: [SharedProbe] = []) throws -> [Result<RecordOutcome, any Error>] {
+        guard !batch.isEmpty || !probes.isEmpty else { return [] }
         return try pool.write { db in
+            try Self.save(probes: probes, db)
             var results: [Result<RecordOutcome, any Error>] = []
             results.reserveCapacity(batch.count)
             for item in batch {
@@ -248,6 +253,11 @@ extension Store {
                                      assessment.findings.count, prepared.assessmentJSON])
 
         try Self.replaceFindings(db, domain: domain, findings: assessment.findings, at: checkedAt)
+        try db.cachedStatement(sql: "DELETE FROM domain_mx WHERE domain = ?").execute(arguments: [domain])
+        let insertHost = try db.cachedStatement(sql: "INSERT OR IGNORE INTO domain_mx (domain, host) VALUES (?, ?)")
+        for host in Set(assessment.mx.map(\.host)) where !host.isEmpty {
+            try insertHost.execute(arguments: [domain, host])
+        }
 
         let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (domain, at, kind, subject, severity, message) VALUES (?, ?, ?, ?, ?, ?)")
         for event in events {

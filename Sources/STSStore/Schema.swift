@@ -23,8 +23,35 @@ enum Schema {
         migrator.registerMigration("v2-observation-runs") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3-shared-mx-probes") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
+
+    /// MX probes shared across domains, rounds and processes, and which domains use which MX host.
+    ///
+    /// `mx_probe` holds one row per (MX host, address): the latest ``SharedProbe`` as JSON
+    /// (the probe domains see, the last good one, the polite refusals in a row), with its time
+    /// and back-off in columns. `domain_mx` lists each domain's MX hosts at its latest check, so
+    /// "shared by 1,204 domains" is one indexed count.
+    static let v3 = """
+    CREATE TABLE mx_probe (
+        host TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 253),
+        address TEXT NOT NULL CHECK (length(address) BETWEEN 2 AND 45),
+        probed_at REAL NOT NULL,
+        refusals INTEGER NOT NULL DEFAULT 0 CHECK (refusals >= 0),
+        retry_after REAL,
+        json TEXT NOT NULL CHECK (json_valid(json)),
+        PRIMARY KEY (host, address)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE domain_mx (
+        domain TEXT NOT NULL REFERENCES domain(name) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        PRIMARY KEY (domain, host)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX domain_mx_host ON domain_mx(host);
+    """
 
     /// Observations stored once per run of identical results.
     ///

@@ -30,8 +30,10 @@ print("lab: ready in \(ContinuousClock.now - labStart)")
 var settings = ProbeSettings(resolver: lab.manifest.resolver, caFile: lab.manifest.caFile)
 settings.timeout = .seconds(20)
 let environment = try CheckEnvironment.live(settings)
-let checker = Checker(environment: environment, settings: CheckSettings(concurrency: concurrency, domainDeadline: .seconds(60)))
-let coordinator = ProbeCoordinator(environment: environment)
+var checkSettings = CheckSettings(concurrency: concurrency, domainDeadline: .seconds(60))
+checkSettings.destinations.allowed = lab.manifest.allowAddresses.compactMap(AddressRange.init)
+let checker = Checker(environment: environment, settings: checkSettings)
+let coordinator = ProbeCoordinator(environment: environment, rules: checkSettings.destinations)
 
 let start = ContinuousClock.now
 let results = await checker.check(lab.manifest.benchDomains, coordinator: coordinator)

@@ -102,6 +102,7 @@ probe.timeout = .seconds(10)
 let environment = try CheckEnvironment.live(probe)
 var settings = PollSettings()
 settings.check = CheckSettings(concurrency: options.concurrency, domainDeadline: .seconds(60))
+settings.check.destinations.allowed = lab.manifest.allowAddresses.compactMap(AddressRange.init)
 if let gather = options.gather { settings.writeGather = gather }
 let sink = try LineLogHandler.Sink(path: dir.appendingPathComponent("poll.log").path)
 let logger = Logger(label: "bench") { LineLogHandler(label: $0, sink: sink) }

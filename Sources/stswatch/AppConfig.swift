@@ -40,6 +40,12 @@ struct ProbeOptions: ParsableArguments {
 
     @Option(name: .customLong("smtp-port"), help: "Port of the SMTP probes (default 25).")
     var smtpPort: Int?
+
+    @Option(name: .customLong("ip-version"), help: ArgumentHelp("Address families to probe: 4, 6 or auto (default auto: both, except one this host cannot reach).", valueName: "4|6|auto"))
+    var ipVersion: String?
+
+    @Option(name: .customLong("allow-addresses"), help: ArgumentHelp("Non-global addresses the probes may connect to, CIDR[,CIDR...] (e.g. 127.0.0.0/8 for a lab); others are refused as mx-address-not-global.", valueName: "cidrs"))
+    var allowAddresses: String?
 }
 
 /// The settings in force: defaults in code, overlaid by the configuration file, overlaid by options.
@@ -99,6 +105,22 @@ struct AppConfig {
         if let d = try file.duration("check", "timeout", file: path) { probe.timeout = d }
         if let d = try file.duration("check", "connect_timeout", file: path) { probe.connectTimeout = d }
         if let d = try file.duration("check", "domain_deadline", file: path) { check.domainDeadline = d }
+        if let e = file.value("probe", "ip_version") {
+            guard let v = IPVersionPreference(rawValue: e.value.lowercased()) else {
+                Output.error("\(path):\(e.line): ip_version must be 4, 6 or auto, not \"\(e.value)\"")
+                throw ExitCode(ExitStatus.ioError)
+            }
+            check.destinations.ipVersion = v
+        }
+        for e in file.values("probe", "allow_addresses") {
+            switch AddressRange.parseList(e.value) {
+            case .success(let ranges): check.destinations.allowed += ranges
+            case .failure(let error):
+                Output.error("\(path):\(e.line): allow_addresses: \(error)")
+                throw ExitCode(ExitStatus.ioError)
+            }
+        }
+        if let n = try file.integer("probe", "connections_per_minute", file: path, in: 1...600) { poll.connectionsPerMinute = n }
         if let v = file.value("store", "db"), !v.value.isEmpty { db = v.value }
         if let v = file.value("poll", "log_file"), !v.value.isEmpty { logFile = v.value }
         /// A value the parser accepts but the poller cannot use: explained here, as the parser's errors are.
@@ -117,6 +139,7 @@ struct AppConfig {
         if let s = try seconds("retry_min") { poll.schedule.retryMin = s }
         if let s = try seconds("retry_max") { poll.schedule.retryMax = s }
         if let s = try seconds("retention") { poll.retention = s }
+        if let s = try seconds("mx_interval") { poll.mxInterval = s }
         try applyReports(file, path: path, invalid: invalid)
         if let e = file.value("poll", "jitter") {
             guard let j = JitterText.parse(e.value) else {
@@ -181,6 +204,18 @@ struct AppConfig {
         if let d = try duration(o.timeout, "timeout") { probe.timeout = d }
         if let d = try duration(o.connectTimeout, "connect-timeout") { probe.connectTimeout = d }
         if let d = try duration(o.deadline, "deadline") { check.domainDeadline = d }
+        if let v = o.ipVersion {
+            guard let version = IPVersionPreference(rawValue: v.lowercased()) else {
+                throw ValidationError("--ip-version must be 4, 6 or auto, not \"\(v)\"")
+            }
+            check.destinations.ipVersion = version
+        }
+        if let v = o.allowAddresses {
+            switch AddressRange.parseList(v) {
+            case .success(let ranges): check.destinations.allowed += ranges
+            case .failure(let error): throw ValidationError("--allow-addresses: \(error)")
+            }
+        }
         if let ca = probe.caFile, !FileManager.default.isReadableFile(atPath: ca) {
             throw ValidationError("--ca-file \(ca): no such readable file")
         }

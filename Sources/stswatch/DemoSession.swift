@@ -64,6 +64,8 @@ struct DemoSession {
         // The lab's servers, not the world's: its resolver and CA, and short bounds so dead servers resolve quickly.
         config.probe.resolver = lab.manifest.resolver
         config.probe.caFile = lab.manifest.caFile
+        // The lab lives on loopback, which the probes refuse unless told otherwise.
+        config.check.destinations.allowed += lab.manifest.allowAddresses.compactMap(AddressRange.init)
         config.probe.timeout = .seconds(5)
         config.probe.connectTimeout = .seconds(3)
         config.probe.dnsTimeout = .seconds(3)

@@ -21,8 +21,10 @@ struct LabScenarioTests {
         try await ScenarioRun.cache.get {
             let lab = try Lab.shared.get()
             let environment = try LabScenarioTests.environment(lab)
-            let checker = Checker(environment: environment, settings: CheckSettings(concurrency: 16, domainDeadline: .seconds(60)))
-            let coordinator = ProbeCoordinator(environment: environment)
+            var settings = CheckSettings(concurrency: 16, domainDeadline: .seconds(60))
+            settings.destinations.allowed = lab.manifest.allowAddresses.compactMap(AddressRange.init)
+            let checker = Checker(environment: environment, settings: settings)
+            let coordinator = ProbeCoordinator(environment: environment, rules: settings.destinations)
             let results = await checker.check(lab.manifest.scenarios.map(\.domain), coordinator: coordinator)
             return ScenarioRun(results: Dictionary(results.map { ($0.assessment.domain, $0) }, uniquingKeysWith: { a, _ in a }),
                                connections: await coordinator.connectionsPerAddress)
@@ -78,7 +80,9 @@ struct LabScenarioTests {
         let lab = try Lab.shared.get()
         let environment = try Self.environment(lab)
         // A deadline shorter than the never-greeting server's silence: the check still ends, as unknown or crit.
-        let checker = Checker(environment: environment, settings: CheckSettings(concurrency: 2, domainDeadline: .seconds(2)))
+        var settings = CheckSettings(concurrency: 2, domainDeadline: .seconds(2))
+        settings.destinations.allowed = lab.manifest.allowAddresses.compactMap(AddressRange.init)
+        let checker = Checker(environment: environment, settings: settings)
         let results = await checker.check(["never-greets.test", "good.test"])
         #expect(results.count == 2)
         let dead = try #require(results.first { $0.assessment.domain == "never-greets.test" })

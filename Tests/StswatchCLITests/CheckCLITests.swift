@@ -8,6 +8,7 @@ struct CheckCLITests {
     func check(_ domains: [String], json: Bool = true) throws -> CLI.Result {
         let lab = try Lab.shared.get()
         return try CLI.run(["check"] + (json ? ["--json"] : []) + ["--resolver", lab.manifest.resolver,
+                            "--allow-addresses", lab.manifest.allowAddresses.joined(separator: ","),
                             "--ca-file", lab.manifest.caFile, "--timeout", "5s"] + domains, timeout: 120)
     }
 

@@ -10,7 +10,7 @@ struct PollCLITests {
 
     /// Probe options aimed at the lab, with short timeouts.
     static func probe(_ lab: Lab, trustLab: Bool = true) -> [String] {
-        ["--resolver", lab.manifest.resolver, "--timeout", "4s", "--connect-timeout", "3s", "--deadline", "30s"]
+        ["--resolver", lab.manifest.resolver, "--allow-addresses", lab.manifest.allowAddresses.joined(separator: ","), "--timeout", "4s", "--connect-timeout", "3s", "--deadline", "30s"]
             + (trustLab ? ["--ca-file", lab.manifest.caFile] : [])
     }
 

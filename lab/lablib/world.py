@@ -308,7 +308,8 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
                ["mx-unreachable"], mx=[MXServer("mx1.mx-unreachable.test", kind="none")])
     b.scenario("greeting-554.test", "MX greets with 554 (refuses service)", "crit", ["mx-unreachable"],
                mx=[MXServer("mx1.greeting-554.test", kind="python", behaviour={"greeting_code": 554})])
-    b.scenario("greeting-421.test", "MX greets with 421 and closes", "crit", ["mx-unreachable"],
+    b.scenario("greeting-421.test", "MX greets with 421 and closes (a rate limit: not the domain's fault, not ok either)",
+               "unknown", ["mx-rate-limited", "mx-not-probed"],
                mx=[MXServer("mx1.greeting-421.test", kind="python", behaviour={"greeting_code": 421})])
     b.scenario("never-greets.test", "MX accepts TCP and never sends a greeting (timeout)", "crit",
                ["mx-unreachable"], mx=[MXServer("mx1.never-greets.test", kind="python", behaviour={"never_greet": True})])
