@@ -227,7 +227,8 @@ def write_pysrv(world: World, d: str, certs: CertFactory) -> str:
     for h in world.policy_hosts:
         if h.kind == "silent":
             listeners.append({"kind": "silent", "address": h.address, "port": 443})
-    conf = {"control": os.path.join(d, "pysrv.sock"), "listeners": listeners}
+    conf = {"control": os.path.join(d, "pysrv.sock"), "commands": os.path.join(d, "commands.sock"),
+            "listeners": listeners}
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "pysrv.json")
     with open(path, "w") as f:
