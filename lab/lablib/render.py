@@ -249,7 +249,10 @@ def tcp_listeners(world: World) -> list[tuple[str, int]]:
 
 
 def all_addresses(world: World) -> list[tuple[str, int]]:
-    """Also the addresses where nothing must listen (mx-unreachable): they must be free too."""
+    """Also the addresses where nothing must listen (mx-unreachable): they must be free too.
+
+    Addresses in the unreachable prefix are not among them: nothing can bind there.
+    """
     out = set(tcp_listeners(world))
     for s in world.mx_servers:
         out.add((s.address, 25))
