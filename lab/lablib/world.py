@@ -12,6 +12,8 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 
 STS_ID = "20260101T000000"
+# PREFIX.10.0/24 holds the tarpit's 128 MX addresses, away from the scenario MX hosts in PREFIX.2.0/24.
+TARPIT_BLOCK = 10
 # Two weeks: RFC 8461 §3.2 asks for "weeks or greater"; clear of any "short" threshold.
 MAX_AGE = 1209600
 
@@ -487,6 +489,27 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
                    "at once with 'no route'): a local routing fault says nothing about the MX; what a checker can "
                    "conclude depends on its IP version setting", "unknown", [],
                    mx=[MXServer("mx1.v6-unroutable-only.test", kind="none", a_records=0, aaaa="unroutable")])
+
+    # --- rate limits and tarpits ---------------------------------------------
+    b.scenario("ratelimit-greeting.test", "MX greets every connection with '421 4.7.0 Too many connections, try "
+               "again later' and closes", "crit", ["mx-unreachable"],
+               mx=[MXServer("mx1.ratelimit-greeting.test", kind="python", behaviour={"rate_limit": "greeting"})])
+    b.scenario("ratelimit-ehlo.test", "MX greets with 220, answers EHLO with '421 4.7.0 Rate limit exceeded' and "
+               "closes", "crit", ["mx-unreachable"],
+               mx=[MXServer("mx1.ratelimit-ehlo.test", kind="python", behaviour={"rate_limit": "ehlo"})])
+    b.scenario("ratelimit-after-first.test", "the first connection in every 600 s window gets a normal session "
+               "(STARTTLS, valid certificate), later ones the 421 greeting; ok for the first check only "
+               "(stswatch-lab ctl reset-rate-limit opens a new window)", "ok", [],
+               mx=[MXServer("mx1.ratelimit-after-first.test", kind="python",
+                            behaviour={"rate_limit": "after-first", "rate_limit_window": 600})])
+    tarpit_names = [f"mx{i}.tarpit.test" for i in range(1, 17)]
+    # One certificate for all 16 names: no client ever gets far enough to see it, and each costs an openssl run.
+    tarpit_cert = CertSpec(tarpit_names)
+    tarpit = [MXServer(name, kind="python", a_records=8, a_block=TARPIT_BLOCK, cert=tarpit_cert,
+                       behaviour={"stall": True, "stall_seconds": 300}) for name in tarpit_names]
+    b.scenario("tarpit.test", "16 MX hosts with 8 A addresses each; all 128 accept TCP and never greet (closed "
+               "after 300 s): every probe times out, and checking it must not hold up other domains",
+               "crit", ["mx-unreachable"], mx=tarpit)
 
     if bench_domains:
         _add_bench(b, bench_domains, bench_mx or 1)
