@@ -227,7 +227,8 @@ def write_pysrv(world: World, d: str, certs: CertFactory) -> str:
     for h in world.policy_hosts:
         if h.kind == "silent":
             listeners.append({"kind": "silent", "address": h.address, "port": 443})
-    conf = {"control": os.path.join(d, "pysrv.sock"), "listeners": listeners}
+    conf = {"control": os.path.join(d, "pysrv.sock"), "commands": os.path.join(d, "commands.sock"),
+            "listeners": listeners}
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "pysrv.json")
     with open(path, "w") as f:
@@ -248,7 +249,10 @@ def tcp_listeners(world: World) -> list[tuple[str, int]]:
 
 
 def all_addresses(world: World) -> list[tuple[str, int]]:
-    """Also the addresses where nothing must listen (mx-unreachable): they must be free too."""
+    """Also the addresses where nothing must listen (mx-unreachable): they must be free too.
+
+    Addresses in the unreachable prefix are not among them: nothing can bind there.
+    """
     out = set(tcp_listeners(world))
     for s in world.mx_servers:
         out.add((s.address, 25))

@@ -8,9 +8,12 @@ read (and reviewed) as one list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import ipaddress
+from dataclasses import dataclass, field, replace
 
 STS_ID = "20260101T000000"
+# PREFIX.10.0/24 holds the tarpit's 128 MX addresses, away from the scenario MX hosts in PREFIX.2.0/24.
+TARPIT_BLOCK = 10
 # Two weeks: RFC 8461 §3.2 asks for "weeks or greater"; clear of any "short" threshold.
 MAX_AGE = 1209600
 
@@ -57,6 +60,12 @@ class MXServer:
     kind: "postfix" (a real Postfix smtpd), "python" (lab/servers/pysrv.py
     with `behaviour`), "proxy" (the STARTTLS-stripping attacker in front of
     `upstream`), or "none" (nothing listens: connection refused).
+
+    In a scenario's `mx` list one MXServer stands for one MX host name; the
+    builder turns it into one listener per address: `a_records` A addresses
+    from the /24 `PREFIX.a_block.0`, then, by `aaaa`, one AAAA address on the
+    lab's IPv6 prefix ("lab": listened on by the same kind of server) or in the
+    unreachable prefix ("unroutable": published only; nothing can reach it).
     """
 
     hostname: str
@@ -66,6 +75,9 @@ class MXServer:
     behaviour: dict = field(default_factory=dict)
     upstream: str | None = None  # address of the real MX behind a proxy
     bench: bool = False
+    a_records: int = 1
+    a_block: int = 2
+    aaaa: str = ""
 
 
 @dataclass
@@ -74,7 +86,8 @@ class Scenario:
     description: str
     expect_status: str
     expect_codes: list[str]
-    mx_hosts: list[tuple[str, str]] = field(default_factory=list)  # (host name, address or "")
+    # (host name, address or ""): one pair per published A or AAAA address, A first; "" for a name without any.
+    mx_hosts: list[tuple[str, str]] = field(default_factory=list)
     policy_host: str | None = None
     policy_address: str | None = None
 
@@ -90,10 +103,62 @@ class World:
     bench_domains: list[str] = field(default_factory=list)
     bench_policy_address: str | None = None
     bench_mx_addresses: list[str] = field(default_factory=list)
+    # False leaves out every IPv6 scenario, address and route (a kernel with IPv6 off, or --no-ipv6).
+    ipv6: bool = True
+    # Addresses the lab puts on `lo` for as long as it runs (IPv6 only: all of 127.0.0.0/8 is local already).
+    lo_addresses: list[str] = field(default_factory=list)
 
     @property
     def resolver_address(self) -> str:
         return f"{self.prefix}.0.53"
+
+    @property
+    def ipv6_prefix(self) -> str:
+        """The lab's own IPv6 /64 (ULA), named after the IPv4 prefix so labs on different prefixes never meet."""
+        return ipv6_prefix(self.prefix)
+
+    @property
+    def unroutable_prefix(self) -> str:
+        """A documentation /64 the lab routes to `unreachable`: connects there fail at once, on the machine."""
+        return unroutable_prefix(self.prefix)
+
+    @property
+    def unreachable_routes(self) -> list[str]:
+        """Prefixes the lab routes to `unreachable` while it runs.
+
+        Both /64s: the documentation one is what the scenarios publish; on the
+        lab's own /64 the route catches every address not on `lo`, which would
+        otherwise follow the default route out of the machine. Addresses on
+        `lo` still work: the local routing table is consulted first.
+        """
+        return [self.unroutable_prefix, self.ipv6_prefix] if self.ipv6 else []
+
+    @property
+    def allow_addresses(self) -> list[str]:
+        """Every network a prober must be allowed to connect to for this lab."""
+        nets = ["127.0.0.0/8"]
+        if self.ipv6:
+            nets += ["::1/128", self.ipv6_prefix, self.unroutable_prefix]
+        return nets
+
+
+def _second_octet(prefix: str) -> str:
+    """127.88 -> "88": the second octet in decimal digits, used as the text of one IPv6 group."""
+    return prefix.split(".")[1]
+
+
+def ipv6_prefix(prefix: str) -> str:
+    return str(ipaddress.IPv6Network(f"fd57:5757:0:{_second_octet(prefix)}::/64"))
+
+
+def unroutable_prefix(prefix: str) -> str:
+    return str(ipaddress.IPv6Network(f"2001:db8:57:{_second_octet(prefix)}::/64"))
+
+
+def ipv6_host(network: str, suffix: str) -> str:
+    """`suffix` ("2:1") inside a /64, in the canonical text every lab file and count uses."""
+    net = ipaddress.IPv6Network(network)
+    return str(net.network_address + int(ipaddress.IPv6Address("::" + suffix)))
 
 
 def txt(*strings: str) -> str:
@@ -118,10 +183,13 @@ def policy_text(mode: str, mx: list[str], max_age: int | None = MAX_AGE, eol: st
 class _Builder:
     """Hands out addresses and collects records while the scenario table is read."""
 
-    def __init__(self, prefix: str):
-        self.w = World(prefix=prefix)
+    def __init__(self, prefix: str, ipv6: bool = True):
+        self.w = World(prefix=prefix, ipv6=ipv6)
         self.next_policy = 1
         self.next_mx = 1
+        self.next_in_block: dict[int, int] = {}
+        self.next_ipv6 = 1
+        self.next_unroutable = 1
 
     def policy_address(self) -> str:
         if self.next_policy > 254:
@@ -135,6 +203,28 @@ class _Builder:
             raise ValueError("too many scenario MX hosts for one /24")
         a = f"{self.w.prefix}.2.{self.next_mx}"
         self.next_mx += 1
+        return a
+
+    def block_address(self, block: int) -> str:
+        """The next address in PREFIX.block.0/24; block 2 is shared with `mx_address`."""
+        if block == 2:
+            return self.mx_address()
+        n = self.next_in_block.get(block, 1)
+        if n > 254:
+            raise ValueError(f"too many addresses for {self.w.prefix}.{block}.0/24")
+        self.next_in_block[block] = n + 1
+        return f"{self.w.prefix}.{block}.{n}"
+
+    def ipv6_address(self) -> str:
+        """An MX address on the lab's IPv6 prefix, ::2:N like the IPv4 MX hosts' PREFIX.2.N."""
+        a = ipv6_host(self.w.ipv6_prefix, f"2:{self.next_ipv6:x}")
+        self.next_ipv6 += 1
+        self.w.lo_addresses.append(a)
+        return a
+
+    def unroutable_address(self) -> str:
+        a = ipv6_host(self.w.unroutable_prefix, f"2:{self.next_unroutable:x}")
+        self.next_unroutable += 1
         return a
 
     def rr(self, owner: str, rtype: str, rdata: str) -> None:
@@ -170,18 +260,30 @@ class _Builder:
             if server.kind == "unresolvable":
                 sc.mx_hosts.append((server.hostname, ""))
                 continue
-            server.address = self.mx_address()
+            if server.aaaa not in ("", "lab", "unroutable"):
+                raise ValueError(f"{server.hostname}: aaaa={server.aaaa!r}, want '', 'lab' or 'unroutable'")
+            if server.kind not in ("python", "none") and (server.a_records != 1 or server.aaaa):
+                raise ValueError(f"{server.hostname}: several addresses or an AAAA need kind 'python' or 'none'")
             if server.cert is None and server.kind in ("postfix", "python"):
                 server.cert = CertSpec([server.hostname])
+            listened = [self.block_address(server.a_block) for _ in range(server.a_records)]
+            if server.aaaa == "lab":
+                listened.append(self.ipv6_address())
             if server.kind == "proxy":
                 # The real MX sits at its own (unpublished) address behind the attacker.
                 real = MXServer(hostname=server.hostname, address=self.mx_address(),
                                 cert=CertSpec([server.hostname]))
                 server.upstream = real.address
                 self.w.mx_servers.append(real)
-            self.w.mx_servers.append(server)
-            self.rr(f"{server.hostname}.", "A", server.address)
-            sc.mx_hosts.append((server.hostname, server.address))
+            for address in listened:
+                # One listener per address; copies share the CertSpec, so one certificate serves them all.
+                self.w.mx_servers.append(replace(server, address=address))
+                self.rr(f"{server.hostname}.", "AAAA" if ":" in address else "A", address)
+                sc.mx_hosts.append((server.hostname, address))
+            if server.aaaa == "unroutable":
+                address = self.unroutable_address()
+                self.rr(f"{server.hostname}.", "AAAA", address)
+                sc.mx_hosts.append((server.hostname, address))
         if mx_records is None:
             mx_records = [(10 * (i + 1), s.hostname + ".") for i, s in enumerate(mx)]
         for pref, host in mx_records:
@@ -217,8 +319,8 @@ def _no_body(p: PolicyHost) -> PolicyHost:
     return p
 
 
-def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 0) -> World:
-    b = _Builder(prefix)
+def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 0, ipv6: bool = True) -> World:
+    b = _Builder(prefix, ipv6)
     P = prefix
 
     # --- the clean reference -------------------------------------------------
@@ -371,6 +473,44 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
     b.scenario("trailing-dot.test.", "the domain is given with a trailing dot", "ok", [])
     b.scenario("cname.test", "mta-sts.cname.test is a CNAME to policy-server.cname.test", "ok", [],
                policy_cname=True)
+
+    # --- IPv6 (left out when the kernel has IPv6 off) -------------------------
+    if ipv6:
+        b.scenario("v6-dual.test", "MX with an A and an AAAA on the lab's IPv6 prefix, STARTTLS with a valid "
+                   "certificate on both", "ok", [],
+                   mx=[MXServer("mx1.v6-dual.test", kind="python", aaaa="lab")])
+        b.scenario("v6-only.test", "MX with only an AAAA on the lab's IPv6 prefix (no A record), STARTTLS with a "
+                   "valid certificate", "ok", [],
+                   mx=[MXServer("mx1.v6-only.test", kind="python", a_records=0, aaaa="lab")])
+        b.scenario("v6-unroutable.test", f"MX with a working A and an AAAA in {b.w.unroutable_prefix}, which the "
+                   "lab routes to 'unreachable' (connect fails at once); expectation assumes the prober tries IPv6",
+                   "warn", ["mx-unreachable"],
+                   mx=[MXServer("mx1.v6-unroutable.test", kind="python", aaaa="unroutable")])
+        b.scenario("v6-unroutable-only.test", f"MX with only an AAAA, in {b.w.unroutable_prefix} (connect fails "
+                   "at once with 'no route'): a local routing fault says nothing about the MX; what a checker can "
+                   "conclude depends on its IP version setting", "unknown", [],
+                   mx=[MXServer("mx1.v6-unroutable-only.test", kind="none", a_records=0, aaaa="unroutable")])
+
+    # --- rate limits and tarpits ---------------------------------------------
+    b.scenario("ratelimit-greeting.test", "MX greets every connection with '421 4.7.0 Too many connections, try "
+               "again later' and closes", "crit", ["mx-unreachable"],
+               mx=[MXServer("mx1.ratelimit-greeting.test", kind="python", behaviour={"rate_limit": "greeting"})])
+    b.scenario("ratelimit-ehlo.test", "MX greets with 220, answers EHLO with '421 4.7.0 Rate limit exceeded' and "
+               "closes", "crit", ["mx-unreachable"],
+               mx=[MXServer("mx1.ratelimit-ehlo.test", kind="python", behaviour={"rate_limit": "ehlo"})])
+    b.scenario("ratelimit-after-first.test", "the first connection in every 600 s window gets a normal session "
+               "(STARTTLS, valid certificate), later ones the 421 greeting; ok for the first check only "
+               "(stswatch-lab ctl reset-rate-limit opens a new window)", "ok", [],
+               mx=[MXServer("mx1.ratelimit-after-first.test", kind="python",
+                            behaviour={"rate_limit": "after-first", "rate_limit_window": 600})])
+    tarpit_names = [f"mx{i}.tarpit.test" for i in range(1, 17)]
+    # One certificate for all 16 names: no client ever gets far enough to see it, and each costs an openssl run.
+    tarpit_cert = CertSpec(tarpit_names)
+    tarpit = [MXServer(name, kind="python", a_records=8, a_block=TARPIT_BLOCK, cert=tarpit_cert,
+                       behaviour={"stall": True, "stall_seconds": 300}) for name in tarpit_names]
+    b.scenario("tarpit.test", "16 MX hosts with 8 A addresses each; all 128 accept TCP and never greet (closed "
+               "after 300 s): every probe times out, and checking it must not hold up other domains",
+               "crit", ["mx-unreachable"], mx=tarpit)
 
     if bench_domains:
         _add_bench(b, bench_domains, bench_mx or 1)

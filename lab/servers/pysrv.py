@@ -8,9 +8,12 @@
   STARTTLS command itself.
 - "silent": accepts TCP and never answers (a policy host that times out).
 
-Connections are counted per listening address; a Unix socket (`control` in
-the config) answers every connection with the counts as JSON, so
-`stswatch-lab stats` sees exact, live figures.
+Listening addresses may be IPv4 or IPv6. Connections are counted per
+listening address; a Unix socket (`control` in the config) answers every
+connection with the counts as JSON, so `stswatch-lab stats` sees exact, live
+figures. A second Unix socket (`commands`) takes one command line per
+connection and answers one JSON line: `reset-rate-limit [ADDRESS]` opens a new
+rate-limit window (see SMTPServer), `counts` repeats the counts.
 
 Input from clients is hostile: lines are capped at 1000 bytes and every
 connection has an idle timeout.
@@ -22,14 +25,20 @@ import os
 import signal
 import ssl
 import sys
+import time
 from collections import Counter
 
 MAX_LINE = 1000
 IDLE = 30.0
 SILENT_HOLD = 120.0
+STALL_HOLD = 300.0
+RATE_LIMIT_WINDOW = 600.0
 
 # Connections per listening address, kept apart by protocol: "smtp" (SMTP and the proxy) and "https".
-counts: dict[str, Counter] = {"smtp": Counter(), "https": Counter()}
+# "smtp_open" is a gauge, not a count: SMTP connections open right now (a tarpit shows whether probes let go).
+counts: dict[str, Counter] = {"smtp": Counter(), "https": Counter(), "smtp_open": Counter()}
+# SMTP servers by listening address, for commands that reach into one (reset-rate-limit).
+smtp_servers: dict[str, "SMTPServer"] = {}
 
 
 class LineTooLong(Exception):
@@ -61,8 +70,18 @@ class SMTPServer:
     """behaviour keys (all optional):
     greeting_code (220), greeting_lines ([hostname ESMTP]), never_greet (False),
     starttls (True: offer it), starttls_last (False: '250 STARTTLS' ends the EHLO reply),
-    starttls_reply ("220" | "454" | "garbage").
+    starttls_reply ("220" | "454" | "garbage"),
+    rate_limit: "greeting" (every connection is greeted with TOO_MANY and closed),
+        "ehlo" (220, then EHLO/HELO is answered with RATE_EXCEEDED and the connection closed),
+        "after-first" (per listening address, the first connection of every rate_limit_window
+        seconds, default 600, gets a normal session; the others the TOO_MANY greeting; the
+        `reset-rate-limit` command starts a new window at the next connection),
+    stall (False: accept, never send a byte, read and drop until the client leaves or
+        stall_seconds, default 300, pass).
     """
+
+    TOO_MANY = "421 4.7.0 Too many connections, try again later"
+    RATE_EXCEEDED = "421 4.7.0 Rate limit exceeded"
 
     def __init__(self, conf: dict):
         self.conf = conf
@@ -70,6 +89,26 @@ class SMTPServer:
         self.hostname = conf["hostname"]
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(conf["cert"], conf["key"])
+        # Start of the current "after-first" window (monotonic seconds); None: the next connection opens one.
+        self.window_start: float | None = None
+        smtp_servers[conf["address"]] = self
+
+    def reset_rate_limit(self) -> None:
+        self.window_start = None
+
+    def over_rate_limit(self) -> bool:
+        """Whether this connection is turned away; the first of a window opens it and passes."""
+        mode = self.b.get("rate_limit")
+        if mode == "greeting":
+            return True
+        if mode != "after-first":
+            return False
+        now = time.monotonic()
+        window = float(self.b.get("rate_limit_window", RATE_LIMIT_WINDOW))
+        if self.window_start is None or now - self.window_start >= window:
+            self.window_start = now
+            return False
+        return True
 
     def ehlo_lines(self, arg: str, tls: bool) -> list[str]:
         ext = ["PIPELINING", "SIZE 10240000", "ENHANCEDSTATUSCODES", "8BITMIME"]
@@ -82,12 +121,15 @@ class SMTPServer:
         return reply(250, [f"{self.hostname} greets {arg or 'you'}"] + ext)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        counts["smtp"][self.conf["address"]] += 1
+        address = self.conf["address"]
+        counts["smtp"][address] += 1
+        counts["smtp_open"][address] += 1
         try:
             await self.session(reader, writer)
         except (LineTooLong, asyncio.TimeoutError, ConnectionError, ssl.SSLError, OSError):
             pass
         finally:
+            counts["smtp_open"][address] -= 1
             writer.close()
 
     async def session(self, reader, writer) -> None:
@@ -95,6 +137,13 @@ class SMTPServer:
         if b.get("never_greet"):
             # Hold the connection open without a word until the client gives up.
             await Silent.drain(reader)
+            return
+        if b.get("stall"):
+            # A tarpit: like never_greet, but held for longer, so only the client's own timeout ends it.
+            await Silent.drain(reader, float(b.get("stall_seconds", STALL_HOLD)))
+            return
+        if self.over_rate_limit():
+            await send(writer, self.TOO_MANY)
             return
         code = int(b.get("greeting_code", 220))
         lines = b.get("greeting_lines") or [f"{self.hostname} ESMTP stswatch-lab"]
@@ -117,6 +166,9 @@ class SMTPServer:
             if code != 220:
                 await send(writer, "503 5.5.1 No SMTP service here")
                 continue
+            if verb in ("EHLO", "HELO") and b.get("rate_limit") == "ehlo":
+                await send(writer, self.RATE_EXCEEDED)
+                return
             if verb in ("EHLO", "HELO"):
                 if verb == "HELO":
                     await send(writer, f"250 {self.hostname}")
@@ -196,20 +248,55 @@ class Silent:
             writer.close()
 
     @staticmethod
-    async def drain(reader) -> None:
-        """Reads and drops what arrives until the client leaves or SILENT_HOLD passes."""
+    async def drain(reader, hold: float = SILENT_HOLD) -> None:
+        """Reads and drops what arrives until the client leaves or `hold` seconds pass."""
         async def loop():
             while await reader.read(4096):
                 pass
         try:
-            await asyncio.wait_for(loop(), SILENT_HOLD)
+            await asyncio.wait_for(loop(), hold)
         except (asyncio.TimeoutError, OSError):
             pass
 
 
+def counts_json() -> dict:
+    # Zeros are dropped from the gauge so a finished tarpit reads as empty.
+    return {k: {a: n for a, n in v.items() if n or k != "smtp_open"} for k, v in counts.items()}
+
+
 async def control(reader, writer) -> None:
-    writer.write(json.dumps({k: dict(v) for k, v in counts.items()}).encode())
+    writer.write(json.dumps(counts_json()).encode())
     await writer.drain()
+    writer.close()
+
+
+def run_command(line: str) -> dict:
+    """One command from the `commands` socket; the answer is a JSON object (with "error" on failure)."""
+    word, _, arg = line.strip().partition(" ")
+    arg = arg.strip()
+    if word == "counts":
+        return counts_json()
+    if word == "reset-rate-limit":
+        targets = [s for a, s in smtp_servers.items() if s.b.get("rate_limit") == "after-first" and arg in ("", a)]
+        if arg and not targets:
+            return {"error": f"no 'after-first' rate-limited SMTP server listens on {arg}"}
+        for s in targets:
+            s.reset_rate_limit()
+        return {"reset": sorted(s.conf["address"] for s in targets)}
+    return {"error": f"unknown command {word!r}; known: counts, reset-rate-limit [ADDRESS]"}
+
+
+async def commands(reader, writer) -> None:
+    try:
+        line = await read_line(reader, 5)
+        answer = run_command(line.decode("utf-8", "replace")) if line is not None else {"error": "no command"}
+    except (LineTooLong, asyncio.TimeoutError, OSError):
+        answer = {"error": "no command line within 5 s and 1000 bytes"}
+    try:
+        writer.write(json.dumps(answer).encode() + b"\n")
+        await writer.drain()
+    except OSError:
+        pass
     writer.close()
 
 
@@ -221,10 +308,13 @@ async def main(path: str) -> None:
         handler = {"smtp": SMTPServer, "strip-proxy": StripProxy, "silent": Silent}[l["kind"]](l)
         servers.append(await asyncio.start_server(handler.handle, l["address"], l["port"], reuse_address=True,
                                                   limit=MAX_LINE + 2, backlog=1024))
-    sock = conf["control"]
-    if os.path.exists(sock):
-        os.unlink(sock)
-    servers.append(await asyncio.start_unix_server(control, sock))
+    for key, serve in (("control", control), ("commands", commands)):
+        sock = conf.get(key)
+        if not sock:
+            continue
+        if os.path.exists(sock):
+            os.unlink(sock)
+        servers.append(await asyncio.start_unix_server(serve, sock, limit=MAX_LINE + 2))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
