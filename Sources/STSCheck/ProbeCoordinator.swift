@@ -272,7 +272,9 @@ public actor ProbeCoordinator {
             let other = families[family == .ipv4 ? .ipv6 : .ipv4]
             let otherWorks = other?.lastSuccess.map { theirs in health.lastSuccess.map { theirs > $0 } ?? true } ?? false
             let noRoute = probe.connectFailure == .noRoute && ip.isGlobal
-            if health.unavailableSince == nil, noRoute || (otherWorks && health.failing.count >= 2) {
+            // A family that worked within the hour still works: its failures are the MX hosts' own.
+            let neverWorked = health.lastSuccess.map { now.timeIntervalSince($0) > 3600 } ?? true
+            if health.unavailableSince == nil, noRoute || (otherWorks && neverWorked && health.failing.count >= 2) {
                 health.unavailableSince = now
                 health.lastScout = now  // the next try over this family comes after `familyRetry`
             }

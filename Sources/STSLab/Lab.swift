@@ -8,6 +8,8 @@ public struct LabManifest: Sendable, Decodable {
     public var caFile: String
     public var prefix: String
     public var scenarios: [LabScenario]
+    /// Scenarios whose check takes a whole domain deadline (the tarpit), kept out of `scenarios`.
+    public var slowScenarios: [LabScenario]
     public var benchDomains: [String]
     public var mxAddresses: [String]
     /// The address blocks a prober must be allowed to connect to for this lab (all non-global).
@@ -15,6 +17,7 @@ public struct LabManifest: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case resolver, prefix, scenarios
+        case slowScenarios = "slow_scenarios"
         case allowAddresses = "allow_addresses"
         case caFile = "ca_file"
         case benchDomains = "bench_domains"
@@ -27,6 +30,7 @@ public struct LabManifest: Sendable, Decodable {
         caFile = try c.decode(String.self, forKey: .caFile)
         prefix = try c.decodeIfPresent(String.self, forKey: .prefix) ?? ""
         scenarios = try c.decodeIfPresent([LabScenario].self, forKey: .scenarios) ?? []
+        slowScenarios = try c.decodeIfPresent([LabScenario].self, forKey: .slowScenarios) ?? []
         benchDomains = try c.decodeIfPresent([String].self, forKey: .benchDomains) ?? []
         mxAddresses = try c.decodeIfPresent([String].self, forKey: .mxAddresses) ?? []
         allowAddresses = try c.decodeIfPresent([String].self, forKey: .allowAddresses) ?? ["127.0.0.0/8", "::1/128"]
@@ -71,9 +75,12 @@ public enum LabError: Error, CustomStringConvertible {
     case exited(status: Int32, log: String)
     case notReady(seconds: Int, log: String)
     case badManifest(path: String, reason: String)
+    case stats(String)
 
     public var description: String {
         switch self {
+        case .stats(let output):
+            "lab: stswatch-lab stats gave no connection counts: \(output)"
         case .scriptNotFound(let tried):
             "lab: cannot find lab/stswatch-lab (tried \(tried.joined(separator: ", "))); set STSWATCH_LAB"
         case .exited(let status, let log):
@@ -174,9 +181,36 @@ public final class Lab: Sendable {
         }
     }
 
-    /// The scenario for a domain, if the lab defines one.
+    /// The scenario for a domain, if the lab defines one (slow ones included).
     public func scenario(_ domain: String) -> LabScenario? {
-        manifest.scenarios.first { $0.domain == domain }
+        (manifest.scenarios + manifest.slowScenarios).first { $0.domain == domain }
+    }
+
+    /// SMTP connections the lab's servers received, per address: the servers' own count,
+    /// independent of the prober's bookkeeping (`stswatch-lab stats`).
+    ///
+    /// The output goes through a file, not a pipe: a pipe's write end inherited by a server
+    /// started meanwhile would keep a read to end-of-file waiting for ever.
+    public func smtpConnections() throws -> [String: Int] {
+        let out = directory.appendingPathComponent("stats-\(UUID().uuidString).json")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let handle = try FileHandle(forWritingTo: out)
+        let stats = Process()
+        stats.executableURL = URL(fileURLWithPath: try Lab.locateScript())
+        stats.arguments = ["stats", "--dir", directory.path]
+        stats.standardOutput = handle
+        try stats.run()
+        let deadline = Date().addingTimeInterval(30)
+        while stats.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if stats.isRunning { stats.terminate() }
+        try handle.close()
+        let data = try Data(contentsOf: out)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let smtp = object["smtp_connections"] as? [String: Any] else {
+            throw LabError.stats(String(decoding: data.prefix(300), as: UTF8.self))
+        }
+        return smtp.compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 
     /// Finds `lab/stswatch-lab`: `$STSWATCH_LAB`, then upward from the working directory and this executable.

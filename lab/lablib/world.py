@@ -90,6 +90,9 @@ class Scenario:
     mx_hosts: list[tuple[str, str]] = field(default_factory=list)
     policy_host: str | None = None
     policy_address: str | None = None
+    # True for scenarios that take a whole domain deadline (the tarpit): lab.json lists them
+    # under "slow_scenarios", so tests that check every scenario leave them to their own test.
+    slow: bool = False
 
 
 @dataclass
@@ -483,20 +486,20 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
                    "valid certificate", "ok", [],
                    mx=[MXServer("mx1.v6-only.test", kind="python", a_records=0, aaaa="lab")])
         b.scenario("v6-unroutable.test", f"MX with a working A and an AAAA in {b.w.unroutable_prefix}, which the "
-                   "lab routes to 'unreachable' (connect fails at once); expectation assumes the prober tries IPv6",
+                   "lab routes to 'unreachable' (connect fails at once); with ip_version auto, IPv6 works in the lab (the ULA)",
                    "warn", ["mx-unreachable"],
                    mx=[MXServer("mx1.v6-unroutable.test", kind="python", aaaa="unroutable")])
         b.scenario("v6-unroutable-only.test", f"MX with only an AAAA, in {b.w.unroutable_prefix} (connect fails "
-                   "at once with 'no route'): a local routing fault says nothing about the MX; what a checker can "
-                   "conclude depends on its IP version setting", "unknown", [],
+                   "at once with 'no route'): with ip_version auto the lab's other IPv6 addresses work, so this MX is "
+                   "unreachable; with ip_version 4 it is not probed and the domain is unknown", "crit", ["mx-unreachable"],
                    mx=[MXServer("mx1.v6-unroutable-only.test", kind="none", a_records=0, aaaa="unroutable")])
 
     # --- rate limits and tarpits ---------------------------------------------
     b.scenario("ratelimit-greeting.test", "MX greets every connection with '421 4.7.0 Too many connections, try "
-               "again later' and closes", "crit", ["mx-unreachable"],
+               "again later' and closes: a rate limit, so unknown, never unreachable", "unknown", ["mx-rate-limited", "mx-not-probed"],
                mx=[MXServer("mx1.ratelimit-greeting.test", kind="python", behaviour={"rate_limit": "greeting"})])
     b.scenario("ratelimit-ehlo.test", "MX greets with 220, answers EHLO with '421 4.7.0 Rate limit exceeded' and "
-               "closes", "crit", ["mx-unreachable"],
+               "closes: a rate limit, so unknown, never unreachable", "unknown", ["mx-rate-limited", "mx-not-probed"],
                mx=[MXServer("mx1.ratelimit-ehlo.test", kind="python", behaviour={"rate_limit": "ehlo"})])
     b.scenario("ratelimit-after-first.test", "the first connection in every 600 s window gets a normal session "
                "(STARTTLS, valid certificate), later ones the 421 greeting; ok for the first check only "
@@ -511,6 +514,8 @@ def build_world(prefix: str = "127.77", bench_domains: int = 0, bench_mx: int = 
     b.scenario("tarpit.test", "16 MX hosts with 8 A addresses each; all 128 accept TCP and never greet (closed "
                "after 300 s): every probe times out, and checking it must not hold up other domains",
                "crit", ["mx-unreachable"], mx=tarpit)
+    # Every probe of it waits for a timeout: tests that check all scenarios leave it to the tarpit's own test.
+    b.w.scenarios[-1].slow = True
 
     if bench_domains:
         _add_bench(b, bench_domains, bench_mx or 1)

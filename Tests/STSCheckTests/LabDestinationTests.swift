@@ -1,0 +1,93 @@
+import Foundation
+import STSCheck
+import STSCore
+import STSLab
+import Testing
+
+/// Where the real probes may connect, against the lab: address families (the lab's IPv6 on a
+/// ULA of `lo` and an unroutable documentation prefix), non-global addresses, and a tarpit.
+/// Connections are counted by the lab's servers.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct LabDestinationTests {
+    func checker(_ lab: Lab, _ rules: DestinationRules, deadline: Duration = .seconds(30)) throws -> Checker {
+        var settings = CheckSettings(concurrency: 16, domainDeadline: deadline)
+        settings.destinations = rules
+        return Checker(environment: try LabScenarioTests.environment(lab), settings: settings)
+    }
+
+    func allowed(_ lab: Lab) -> [AddressRange] { lab.manifest.allowAddresses.compactMap(AddressRange.init) }
+
+    func byDomain(_ results: [CheckResult]) -> [String: Assessment] {
+        Dictionary(results.map { ($0.assessment.domain, $0.assessment) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test func ipVersion4ProbesNoIPv6AddressAndBlamesNoDomainForIt() async throws {
+        let lab = try Lab.shared.get()
+        try #require(lab.manifest.scenarios.contains { $0.domain == "v6-dual.test" }, "the lab has no IPv6 here")
+        let v6 = Set(["v6-dual.test", "v6-only.test", "v6-unroutable.test", "v6-unroutable-only.test"]
+            .flatMap { lab.scenario($0)?.mxHosts.compactMap(\.address).filter { $0.contains(":") } ?? [] })
+        let before = try lab.smtpConnections()
+        let results = byDomain(await try checker(lab, DestinationRules(ipVersion: .v4, allowed: allowed(lab)))
+            .check(["v6-dual.test", "v6-only.test", "v6-unroutable.test", "v6-unroutable-only.test"]))
+        #expect(results["v6-dual.test"]?.status == .ok, "\(results["v6-dual.test"]?.findings ?? [])")
+        #expect(results["v6-unroutable.test"]?.status == .ok, "\(results["v6-unroutable.test"]?.findings ?? [])")
+        for domain in ["v6-only.test", "v6-unroutable-only.test"] {
+            #expect(results[domain]?.status == .unknown, "\(domain)")
+            #expect(results[domain]?.findings.map(\.code) == [.mxNotProbed], "\(domain)")
+        }
+        let after = try lab.smtpConnections()
+        for address in v6 { #expect((after[address] ?? 0) == (before[address] ?? 0), "\(address) was connected to") }
+    }
+
+    @Test func ipVersion6AndAutoProbeTheLabsIPv6() async throws {
+        let lab = try Lab.shared.get()
+        try #require(lab.manifest.scenarios.contains { $0.domain == "v6-dual.test" }, "the lab has no IPv6 here")
+        let only6 = byDomain(await try checker(lab, DestinationRules(ipVersion: .v6, allowed: allowed(lab))).check(["v6-dual.test"]))
+        let probes = only6["v6-dual.test"]?.mx.first?.probes ?? []
+        #expect(probes.contains { $0.address.contains(":") && $0.result == "offered" }, "\(probes)")
+        #expect(probes.contains { !$0.address.contains(":") && $0.result == "not-probed" }, "\(probes)")
+
+        let auto = byDomain(await try checker(lab, DestinationRules(ipVersion: .auto, allowed: allowed(lab)))
+            .check(["v6-dual.test", "v6-only.test", "v6-unroutable.test"]))
+        #expect(auto["v6-dual.test"]?.status == .ok)
+        #expect(auto["v6-only.test"]?.status == .ok)
+        // IPv6 works here (the ULA), so an unroutable AAAA is the MX's problem.
+        #expect(auto["v6-unroutable.test"]?.findings.map(\.code).contains(.mxUnreachable) == true)
+    }
+
+    @Test func nonGlobalAddressesAreRefusedByDefaultAndProbedWhenAllowed() async throws {
+        let lab = try Lab.shared.get()
+        let address = try #require(lab.scenario("good.test")?.mxHosts.first?.address)
+        let before = try lab.smtpConnections()[address] ?? 0
+        let refused = byDomain(await try checker(lab, DestinationRules()).check(["good.test"]))["good.test"]
+        #expect(refused?.findings.map(\.code).contains(.mxAddressNotGlobal) == true)
+        #expect(refused?.findings.map(\.code).contains(.stsPolicyFetchError) == true)
+        #expect(refused?.status != .ok)
+        try await Task.sleep(for: .milliseconds(300))  // Postfix logs connections asynchronously
+        #expect(try lab.smtpConnections()[address] ?? 0 == before)
+
+        let allowed = byDomain(await try checker(lab, DestinationRules(allowed: allowed(lab))).check(["good.test"]))["good.test"]
+        #expect(allowed?.status == .ok)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try lab.smtpConnections()[address] ?? 0 > before)
+    }
+
+    @Test func aTarpitDoesNotStarveTheDomainsCheckedBesideIt() async throws {
+        let lab = try Lab.shared.get()
+        let tarpit = try #require(lab.scenario("tarpit.test"))
+        // ok on every check (ratelimit-after-first is ok only on the first of a window).
+        let good = lab.manifest.scenarios.filter { $0.expectStatus == "ok" && !$0.domain.hasPrefix("ratelimit") }
+            .map { DomainName.canonical($0.domain) }
+        try #require(good.count >= 5)
+        // 128 stalling addresses, each holding its probe until the reply timeout (4 s here).
+        let results = byDomain(await try checker(lab, DestinationRules(allowed: allowed(lab)), deadline: .seconds(20))
+            .check([tarpit.domain] + good))
+        for domain in good {
+            #expect(results[domain]?.status == .ok, "\(domain): \(results[domain]?.findings ?? []) of \(results.keys.sorted())")
+        }
+        #expect(results[tarpit.domain]?.status == .crit)
+        // The tarpit was really probed: its servers counted the connections.
+        let received = try lab.smtpConnections()
+        #expect(tarpit.mxHosts.compactMap(\.address).contains { (received[$0] ?? 0) > 0 })
+    }
+}
