@@ -14,7 +14,7 @@ import STSCore
 /// the type (a date under any other key fails them).
 struct AssessmentJSON {
     /// The JSON keys of every `Date` in an ``Assessment``.
-    static let dateKeys = ["checked_at", "not_before", "not_after"]
+    static let dateKeys = ["checked_at", "not_before", "not_after", "probed_at", "stale_since"]
     private static let patterns: [[UInt8]] = dateKeys.map { Array("\"\($0)\":".utf8) }
 
     /// ISO 8601 texts already made, by seconds: certificate dates repeat across domains.

@@ -95,7 +95,8 @@ struct SMTPProberTests {
         #expect(probe.outcome == .timeout(stage: "greeting"))
         #expect(probe.greeting.isEmpty)
         // Hang guard: the 1 s reply bound (or the 5 s total) must have acted.
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // A bound, not a speed: the timeout must end the probe, with room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func silentPeerAfterConnectIsAGreetingTimeoutToo() async throws {

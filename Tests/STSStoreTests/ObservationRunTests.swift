@@ -138,11 +138,11 @@ import Testing
         try sql.write(toFile: script, atomically: true, encoding: .utf8)
         #expect(try run("/bin/sh", ["-c", "/usr/bin/sqlite3 '\(temp.databasePath)' < '\(script)'"]) == 0)
 
-        #expect(throws: StoreError.schemaOutdated(temp.databasePath, pending: ["v2-observation-runs"])) {
+        #expect(throws: StoreError.schemaOutdated(temp.databasePath, pending: ["v2-observation-runs", "v3-shared-mx-probes"])) {
             try Store(path: temp.databasePath, mode: .readOnly)
         }
         let store = try Store(path: temp.databasePath)
-        #expect(try store.appliedMigrations() == ["v1-initial", "v2-observation-runs"])
+        #expect(try store.appliedMigrations() == ["v1-initial", "v2-observation-runs", "v3-shared-mx-probes"])
         #expect(try store.integrityProblems().isEmpty)
         let runs = try store.observations(domain: "example.com")
         #expect(runs.count == 1)

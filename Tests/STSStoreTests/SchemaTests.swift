@@ -9,7 +9,7 @@ import Testing
         let temp = try TempFolder()
         let store = try Store(path: temp.databasePath)
         #expect(FileManager.default.fileExists(atPath: temp.databasePath))
-        #expect(try store.appliedMigrations() == ["v1-initial", "v2-observation-runs"])
+        #expect(try store.appliedMigrations() == ["v1-initial", "v2-observation-runs", "v3-shared-mx-probes"])
         for table in ["domain", "observation", "current_state", "finding", "event", "recheck_request", "report",
                       "report_policy", "report_failure", "report_daily", "imap_state"] {
             #expect(try store.rowCount(table) == 0, "\(table)")
@@ -45,10 +45,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: temp.path("db"), withIntermediateDirectories: true)
         #expect(try run("/usr/bin/sqlite3", [temp.databasePath, "PRAGMA journal_mode=WAL; CREATE TABLE other (x);"]) == 0)
         let error = #expect(throws: StoreError.self) { try Store(path: temp.databasePath, mode: .readOnly) }
-        #expect(error == .schemaOutdated(temp.databasePath, pending: ["v1-initial", "v2-observation-runs"]))
+        #expect(error == .schemaOutdated(temp.databasePath, pending: ["v1-initial", "v2-observation-runs", "v3-shared-mx-probes"]))
         #expect(error?.description.contains("v1-initial") == true)
         // Write access migrates it.
-        #expect(try Store(path: temp.databasePath).appliedMigrations() == ["v1-initial", "v2-observation-runs"])
+        #expect(try Store(path: temp.databasePath).appliedMigrations() == ["v1-initial", "v2-observation-runs", "v3-shared-mx-probes"])
     }
 
     @Test func refusesADatabaseFromANewerVersion() throws {

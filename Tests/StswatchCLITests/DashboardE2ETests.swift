@@ -238,9 +238,11 @@ struct DashboardE2ETests {
         defer { tmux.close() }
         try tmux.startShell(env: env, terminal: ["TERM": "xterm-256color", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"], width: 120, height: 40)
         try tmux.keys("exec 2>'\(dir.path)/stderr'; '\(CLI.binary.path)'; echo exited-$?", "Enter")
-        // The demo's 50 domains, checked by the embedded poller: crit rows appear at the top.
-        var screen = try await tmux.waitFor(["Domains 1/50", "CRIT", "poller: running"], seconds: 90)
-        #expect(screen.contains("Domains 1/50"), "\(screen)\nstderr: \((try? String(contentsOfFile: dir.path + "/stderr", encoding: .utf8)) ?? "")")
+        // Every scenario of the demo's lab (the same world as the test lab), checked by the
+        // embedded poller: crit rows appear at the top.
+        let count = try await offPool { try Lab.shared.get() }.manifest.scenarios.count
+        var screen = try await tmux.waitFor(["Domains 1/\(count)", "CRIT", "poller: running"], seconds: 90)
+        #expect(screen.contains("Domains 1/\(count)"), "\(screen)\nstderr: \((try? String(contentsOfFile: dir.path + "/stderr", encoding: .utf8)) ?? "")")
         screen = try await tmux.waitFor(["crit", "ok"], seconds: 60)
         #expect(screen.split(separator: "\n").contains { $0.contains("CRIT") && $0.contains(".test") }, "\(screen)")
         try tmux.keys("q")
