@@ -71,7 +71,8 @@ public actor ProbeCoordinator {
     private let onProbe: (@Sendable (SharedProbe) -> Void)?
     private var addressLookups: [String: (at: Date, task: Task<(DNSOutcome<String>, DNSOutcome<String>), Never>)] = [:]
     private var entries: [ProbeKey: Entry] = [:]
-    private var inflight: [ProbeKey: Task<SMTPProbe, Never>] = [:]
+    private var inflight: [ProbeKey: Inflight] = [:]
+    private var nextGeneration = 0
     private var rateLimits: [String: RateLimitState] = [:]
     private var recentConnections: [String: [Date]] = [:]
     private var addressGates: [String: AsyncGate] = [:]
@@ -82,6 +83,14 @@ public actor ProbeCoordinator {
     struct ProbeKey: Hashable {
         var host: String
         var address: String
+    }
+
+    /// A probe under way and how many checks wait for it: when every one of them has given up
+    /// (their domains' deadlines passed), the probe is cancelled and its transfer aborted.
+    struct Inflight {
+        var task: Task<SMTPProbe, Never>
+        var waiters: Int
+        var generation: Int
     }
 
     struct Entry {
@@ -151,7 +160,7 @@ public actor ProbeCoordinator {
     ///   young (still one connection at a time, within the budget, and never during a back-off).
     public func probe(host: String, address: String, fresh: Bool = false) async -> SMTPProbe {
         let key = ProbeKey(host: host, address: address)
-        if let task = inflight[key] { return await task.value }
+        if inflight[key] != nil { return await join(key) }
         if let skip = rules.skip(address) {
             return SMTPProbe(host: host, address: address, outcome: .notProbed(skip))
         }
@@ -189,26 +198,54 @@ public actor ProbeCoordinator {
         let prober = environment.prober
         let task = Task {
             await gate.enter()
-            await self.waitForBudget(key.address)
-            let raw = await prober.probe(host: key.host, address: key.address)
+            let raw: SMTPProbe
+            if await self.waitForBudget(key.address) {
+                raw = await prober.probe(host: key.host, address: key.address)
+            } else {
+                raw = SMTPProbe(host: key.host, address: key.address, outcome: .timeout(stage: "waiting for a connection slot"))
+            }
             await gate.leave()
-            return self.finish(key, raw)
+            return self.finish(key, raw, abandoned: Task.isCancelled)
         }
-        inflight[key] = task
-        return await task.value
+        nextGeneration += 1
+        inflight[key] = Inflight(task: task, waiters: 0, generation: nextGeneration)
+        return await join(key)
     }
 
-    /// Waits until a new connection to `address` fits the per-minute budget, and counts it.
-    private func waitForBudget(_ address: String) async {
+    /// Waits for the probe under way for `key`; a waiter cancelled (its deadline passed) stops
+    /// waiting at once, and the last one to leave cancels the probe.
+    private func join(_ key: ProbeKey) async -> SMTPProbe {
+        guard var flight = inflight[key] else { return await probe(host: key.host, address: key.address) }
+        flight.waiters += 1
+        inflight[key] = flight
+        let generation = flight.generation, task = flight.task
+        return await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            Task { await self.leave(key, generation: generation) }
+        }
+    }
+
+    private func leave(_ key: ProbeKey, generation: Int) {
+        guard var flight = inflight[key], flight.generation == generation else { return }
+        flight.waiters -= 1
+        inflight[key] = flight
+        if flight.waiters <= 0 { flight.task.cancel() }
+    }
+
+    /// Waits until a new connection to `address` fits the per-minute budget, and counts it;
+    /// false when the probe was cancelled meanwhile.
+    private func waitForBudget(_ address: String) async -> Bool {
         let perMinute = sharing?.connectionsPerMinute ?? Int.max
         while true {
+            if Task.isCancelled { return false }
             let now = environment.clock.now()
             var times = recentConnections[address, default: []].filter { now.timeIntervalSince($0) < 60 }
             if times.count < perMinute {
                 times.append(now)
                 recentConnections[address] = times
                 connectionsPerAddress[address, default: 0] += 1
-                return
+                return true
             }
             recentConnections[address] = times
             // Only one probe per address runs at a time (the gate), so nobody else takes this slot.
@@ -216,11 +253,13 @@ public actor ProbeCoordinator {
         }
     }
 
-    private func finish(_ key: ProbeKey, _ raw: SMTPProbe) -> SMTPProbe {
+    private func finish(_ key: ProbeKey, _ raw: SMTPProbe, abandoned: Bool) -> SMTPProbe {
         inflight[key] = nil
         let now = environment.clock.now()
         var probe = raw
         probe.probedAt = now
+        // Cut short because nobody waited any more: it says nothing about the server.
+        if abandoned { return probe }
         var entry = entries[key] ?? Entry()
         if let sharing, probe.isPoliteRefusal {
             entry.refusals += 1

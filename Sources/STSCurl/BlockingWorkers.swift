@@ -36,10 +36,22 @@ public final class BlockingWorkers: Sendable {
 
     /// Runs `body` on one of the pool's threads and returns its result.
     ///
-    /// Cancellation is not forwarded: every job the adapters submit is bounded by its own timeouts.
+    /// Every job the adapters submit is bounded by its own timeouts.
     public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
             submit { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// As ``run(_:)``, and when the calling task is cancelled (a domain's deadline passed) the
+    /// job's ``TransferCancellation`` is set, so a transfer that watches it ends at once
+    /// instead of holding the thread until its own timeout.
+    public func run<T: Sendable>(cancellable body: @escaping @Sendable (TransferCancellation) -> T) async -> T {
+        let cancellation = TransferCancellation()
+        return await withTaskCancellationHandler {
+            await run { body(cancellation) }
+        } onCancel: {
+            cancellation.cancel()
         }
     }
 

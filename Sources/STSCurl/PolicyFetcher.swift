@@ -48,11 +48,14 @@ public struct PolicyFetcher: Sendable {
     /// Fetches the policy of `domain`, connecting to `addresses` (literal IPv4/IPv6) of `mta-sts.domain` in turn.
     public func fetch(domain: String, addresses: [String]) async -> PolicyFetch {
         let configuration = configuration
-        return await workers.run { Self.fetchBlocking(domain: domain, addresses: addresses, configuration: configuration) }
+        return await workers.run { cancellation in
+            Self.fetchBlocking(domain: domain, addresses: addresses, configuration: configuration, cancellation: cancellation)
+        }
     }
 
     /// The blocking fetch; runs on a worker thread.
-    static func fetchBlocking(domain rawDomain: String, addresses: [String], configuration: Configuration) -> PolicyFetch {
+    static func fetchBlocking(domain rawDomain: String, addresses: [String], configuration: Configuration,
+                              cancellation: TransferCancellation = TransferCancellation()) -> PolicyFetch {
         guard let domain = NetworkName.hostName(rawDomain) else {
             return PolicyFetch(url: policyURL(domain: rawDomain),
                                failure: .other("'\(rawDomain)' is not a valid domain name"))
@@ -97,11 +100,15 @@ public struct PolicyFetcher: Sendable {
             try handle.set(CURLOPT_USERAGENT, configuration.userAgent, "USERAGENT")
             try handle.set(CURLOPT_WRITEDATA, context: transfer, "WRITEDATA")
             try handle.check(stsc_setopt_write(handle.raw, CURLOPT_WRITEFUNCTION, policyWrite), "WRITEFUNCTION")
+            try handle.abort(when: cancellation)
         } catch {
             return PolicyFetch(url: url, failure: .other("\(host): \(error)"))
         }
 
         let code = curl_easy_perform(handle.raw)
+        if code == CURLE_ABORTED_BY_CALLBACK {
+            return PolicyFetch(url: url, failure: .timeout("\(host): abandoned at the check's deadline"), tls: recorder.session())
+        }
         let status = handle.long(CURLINFO_RESPONSE_CODE)
         let contentType = handle.string(CURLINFO_CONTENT_TYPE)
         var fetch = PolicyFetch(url: url, httpStatus: status == 0 ? nil : status, contentType: contentType,

@@ -50,11 +50,14 @@ public struct SMTPProber: Sendable {
     /// Probes `host` (the MX name, used for SNI) at `address` (a literal IPv4 or IPv6 address).
     public func probe(host: String, address: String) async -> SMTPProbe {
         let configuration = configuration
-        return await workers.run { Self.probeBlocking(host: host, address: address, configuration: configuration) }
+        return await workers.run { cancellation in
+            Self.probeBlocking(host: host, address: address, configuration: configuration, cancellation: cancellation)
+        }
     }
 
     /// The blocking probe; runs on a worker thread.
-    static func probeBlocking(host rawHost: String, address: String, configuration: Configuration) -> SMTPProbe {
+    static func probeBlocking(host rawHost: String, address: String, configuration: Configuration,
+                              cancellation: TransferCancellation = TransferCancellation()) -> SMTPProbe {
         let port = configuration.port
         func result(_ outcome: SMTPProbeOutcome, _ transcript: SMTPTranscript? = nil) -> SMTPProbe {
             SMTPProbe(host: rawHost, address: address, port: port,
@@ -95,6 +98,7 @@ public struct SMTPProber: Sendable {
             try handle.set(CURLOPT_VERBOSE, 1, "VERBOSE")
             try handle.check(stsc_setopt_debug(handle.raw, smtpDebug), "DEBUGFUNCTION")
             try handle.set(CURLOPT_DEBUGDATA, context: transcript, "DEBUGDATA")
+            try handle.abort(when: cancellation)
         } catch {
             return result(.connectFailed("\(place): \(error)"))
         }
@@ -130,6 +134,10 @@ public struct SMTPProber: Sendable {
         }
         if transcript.sent(.starttls), let reply = transcript.finalCode(.starttls), reply != 220 {
             return .tlsFailed("\(place): STARTTLS rejected: \(transcript.lines(.starttls).joined(separator: " / "))")
+        }
+        if code == CURLE_ABORTED_BY_CALLBACK {
+            guard connected else { return .connectFailed("\(place): abandoned at the check's deadline") }
+            return .timeout(stage: transcript.pendingStage)
         }
         if code == CURLE_OPERATION_TIMEDOUT {
             guard connected else { return .connectFailed("\(place): \(message)") }

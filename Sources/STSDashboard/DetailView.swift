@@ -87,8 +87,22 @@ public enum DetailView {
             if let cert = mx.cert {
                 out.append([Span("      issuer    ", .dim), Span(cert.issuer)])
             }
-            for probe in mx.probes where probe.result != "offered" {
-                out.append([Span("      \(probe.address) ", .dim), Span(probe.result + (probe.detail.map { ": \($0)" } ?? ""), .statusWarn)])
+            let sharedBy = row.mxSharing[mx.host] ?? 0
+            for probe in mx.probes where probe.result != "offered" || probe.probedAt != nil {
+                var line: Line = [Span("      \(probe.address) ", .dim)]
+                if probe.result != "offered" {
+                    line.append(Span(probe.result + (probe.detail.map { ": \($0)" } ?? ""),
+                                     probe.result == "not-probed" || probe.result == "rate-limited" ? .dim : .statusWarn))
+                    line.append(Span("  "))
+                }
+                if let at = probe.probedAt {
+                    // Probes are shared by every domain on the MX and reused for the MX interval.
+                    var note = "probed \(Format.relative(at, now: now))"
+                    if sharedBy > 1 { note += ", shared by \(Format.grouped(sharedBy)) domains" }
+                    if let stale = probe.staleSince { note += "; rate-limited, stale since \(Format.minute(stale)) UTC" }
+                    line.append(Span(note, .dim))
+                }
+                out.append(line)
             }
         }
         out.append([])

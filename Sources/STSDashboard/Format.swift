@@ -54,6 +54,17 @@ public enum Format {
         return d >= 0 ? "\(duration(d)) ago" : "in \(duration(-d))"
     }
 
+    /// A count with thousands separated: `1,204`.
+    public static func grouped(_ n: Int) -> String {
+        let digits = Array(String(abs(n)))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(d)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
     /// A count in at most about six columns: `999`, `12.3k`, `4.5M`.
     public static func count(_ n: Int) -> String {
         if n < 10_000 { return String(n) }

@@ -44,9 +44,13 @@ public struct DomainRow: Sendable, Hashable {
     /// decoding every assessment would take a second; the detail pane then asks
     /// ``DashboardDataSource/detail(domain:)`` for the one domain it shows.
     public var summary: RowSummary?
+    /// How many watched domains have each of this domain's MX hosts: their probes are shared.
+    public var mxSharing: [String: Int]
 
     public init(domain: String, assessment: Assessment?, events: [DomainEvent] = [],
-                reportFailures7d: Int = 0, reportSessions7d: Int = 0, summary: RowSummary? = nil) {
+                reportFailures7d: Int = 0, reportSessions7d: Int = 0, summary: RowSummary? = nil,
+                mxSharing: [String: Int] = [:]) {
+        self.mxSharing = mxSharing
         self.domain = domain
         self.assessment = assessment
         self.events = events

@@ -85,8 +85,9 @@ public final class StoreDataSource: DashboardDataSource {
             failed += day.failed
             sessions += day.failed + day.successful
         }
+        let sharing = try store.domainsSharing(hosts: state?.assessment.mx.map(\.host) ?? [])
         return DomainRow(domain: name, assessment: state?.assessment, events: events,
-                         reportFailures7d: failed, reportSessions7d: sessions)
+                         reportFailures7d: failed, reportSessions7d: sessions, mxSharing: sharing)
     }
 
     public func failureGroups(domain: String?) throws -> [STSDashboard.FailureGroup] {

@@ -192,6 +192,15 @@ public final class Lab: Sendable {
     /// The output goes through a file, not a pipe: a pipe's write end inherited by a server
     /// started meanwhile would keep a read to end-of-file waiting for ever.
     public func smtpConnections() throws -> [String: Int] {
+        try stats("smtp_connections")
+    }
+
+    /// SMTP connections the lab's scripted servers hold open right now, per address.
+    public func smtpOpenConnections() throws -> [String: Int] {
+        try stats("smtp_open_connections")
+    }
+
+    private func stats(_ key: String) throws -> [String: Int] {
         let out = directory.appendingPathComponent("stats-\(UUID().uuidString).json")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out) }
@@ -207,7 +216,7 @@ public final class Lab: Sendable {
         try handle.close()
         let data = try Data(contentsOf: out)
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let smtp = object["smtp_connections"] as? [String: Any] else {
+              let smtp = object[key] as? [String: Any] else {
             throw LabError.stats(String(decoding: data.prefix(300), as: UTF8.self))
         }
         return smtp.compactMapValues { ($0 as? NSNumber)?.intValue }
