@@ -97,6 +97,7 @@ public enum DashboardView {
         let message: Span? = {
             if let m = state.message { return Span(m.text, m.isError ? .error : .message) }
             if let e = p.lastError { return Span("poller: " + e, .error) }
+            if let n = p.note { return Span(n, .message) }
             return nil
         }()
         if message?.role != .error {

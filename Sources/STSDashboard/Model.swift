@@ -115,8 +115,11 @@ public struct PollerState: Sendable, Hashable {
     public var nextDue: Date?
     /// The poller's last error, shown in the status line.
     public var lastError: String?
+    /// What the monitor cannot see, said once instead of a warning per domain ("no IPv6 from this monitor").
+    public var note: String?
 
-    public init(mode: Mode, lastRound: Date? = nil, nextDue: Date? = nil, lastError: String? = nil) {
+    public init(mode: Mode, lastRound: Date? = nil, nextDue: Date? = nil, lastError: String? = nil, note: String? = nil) {
+        self.note = note
         self.mode = mode
         self.lastRound = lastRound
         self.nextDue = nextDue

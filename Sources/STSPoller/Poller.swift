@@ -272,10 +272,12 @@ public final class Poller: Sendable {
         report.end = now()
         let nextDue = try? store.nextDueAt()
         let finished = report
+        let note = await monitorNote()
         updateStatus {
             $0.lastRoundEnd = finished.end
             $0.lastRoundChecked = finished.checked
             $0.nextDue = nextDue
+            $0.note = note
         }
         if names.isEmpty && report.pruned == 0 {
             logger.debug("round: nothing due")
@@ -335,6 +337,19 @@ public final class Poller: Sendable {
                 report.withLock { $0.recordErrors += 1 }
             }
         }
+    }
+
+    /// What this monitor cannot see now, for the status line; logged once when it changes.
+    private func monitorNote() async -> String? {
+        let families = await coordinator.unavailableFamilies.keys.map { $0 == .ipv6 ? "IPv6" : "IPv4" }.sorted()
+        let limited = await coordinator.rateLimitedAddresses.count
+        var parts = families.map { "no \($0) connectivity from this monitor: its addresses are not probed" }
+        if limited > 0 { parts.append("\(limited) MX address\(limited == 1 ? "" : "es") rate-limiting us (backing off)") }
+        let note = parts.isEmpty ? nil : parts.joined(separator: "; ")
+        if note != status.note {
+            if let note { logger.notice("monitor: \(note)") } else { logger.notice("monitor: every address family reachable, no rate limit") }
+        }
+        return note
     }
 
     /// The assessment the store shows now, and the latest one from a check that completed.

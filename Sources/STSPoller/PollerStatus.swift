@@ -23,6 +23,9 @@ public struct PollerStatus: Sendable, Hashable {
     public var roundDone = 0
     /// The earliest next check over all domains, as the store says after the last round.
     public var nextDue: Date?
+    /// What this monitor cannot see, said once rather than as a warning on every domain:
+    /// an address family it cannot reach, MX addresses backing off after a rate limit.
+    public var note: String?
 
     public init() {}
 }

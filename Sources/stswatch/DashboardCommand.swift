@@ -172,7 +172,7 @@ final class EmbeddedPoller: Sendable {
     /// The status line's view of the poller.
     var state: PollerState {
         let s = poller.status
-        return PollerState(mode: s.state == .stopped ? .stopped : .embedded, lastRound: s.lastRoundEnd, nextDue: s.nextDue)
+        return PollerState(mode: s.state == .stopped ? .stopped : .embedded, lastRound: s.lastRoundEnd, nextDue: s.nextDue, note: s.note)
     }
 
     /// Stops the poller, waits for the checks in flight (at most the grace period and a little), and releases the lock.

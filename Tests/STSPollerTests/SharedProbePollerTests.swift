@@ -80,4 +80,24 @@ import Testing
         #expect(report.checked == 1)
         #expect(world.connections == ["192.0.2.1": 1, "192.0.2.2": 2, "192.0.2.3": 1])
     }
+
+    @Test func anUnreachableFamilyIsOneNoteNotAWarningPerDomain() async throws {
+        let folder = try TempFolder()
+        let store = try Store(path: folder.databasePath)
+        let world = ScriptedWorld()
+        let names = (1...20).map { "d\($0).example" }
+        for (i, name) in names.enumerated() {
+            // Dual-stack MX hosts whose (global) IPv6 addresses have no route from this monitor.
+            world.addDomain(name, mx: [("mx\(i % 2).provider.example", ["192.0.2.\(i % 2 + 1)", "2600:db8::\(i % 2 + 1)"])])
+        }
+        world.update { t in
+            for a in ["2600:db8::1", "2600:db8::2"] { t.smtp[a] = .connectFailed("\(a): Network is unreachable"); t.connectFailures[a] = .noRoute }
+        }
+        _ = try store.addDomains(names)
+        let poller = try poller(world, store: store, folder: folder, mxInterval: nil)
+        let report = try await poller.runOnce()
+        #expect(report.statuses[.ok] == 20, "\(report.statuses)")
+        #expect(poller.status.note?.contains("no IPv6 connectivity from this monitor") == true, "\(poller.status.note ?? "none")")
+        #expect(try store.findings(domain: "d1.example").isEmpty)
+    }
 }
