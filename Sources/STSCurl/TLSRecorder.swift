@@ -1,6 +1,7 @@
 import CCurl
 import Crypto
 import Foundation
+import Synchronization
 import STSCore
 import X509
 
@@ -75,6 +76,12 @@ extension CertificateInfo {
     /// dates at the epoch so it can never pass for a valid one.
     public init(der: [UInt8]) {
         let fingerprint = SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+        // Thousands of domains share a few MX and policy-host certificates: parse each once.
+        if let known = ParsedCertificates.shared.get(fingerprint) {
+            self = known
+            return
+        }
+        defer { ParsedCertificates.shared.put(fingerprint, self) }
         do {
             let certificate = try Certificate(derEncoded: der)
             var names: [String] = []
@@ -98,6 +105,23 @@ extension CertificateInfo {
             let epoch = Date(timeIntervalSince1970: 0)
             self.init(subject: "unparseable certificate: \(error)", issuer: "", dnsNames: [],
                       notBefore: epoch, notAfter: epoch, sha256: fingerprint)
+        }
+    }
+}
+
+/// Certificates already parsed, by SHA-256 of their DER: a fingerprint names the bytes, so a hit
+/// is the same certificate. Bounded; emptied when full, which costs only re-parsing.
+final class ParsedCertificates: Sendable {
+    static let shared = ParsedCertificates()
+    static let capacity = 4096
+    private let byFingerprint = Mutex<[String: CertificateInfo]>([:])
+
+    func get(_ fingerprint: String) -> CertificateInfo? { byFingerprint.withLock { $0[fingerprint] } }
+
+    func put(_ fingerprint: String, _ info: CertificateInfo) {
+        byFingerprint.withLock { cache in
+            if cache.count >= Self.capacity { cache.removeAll(keepingCapacity: true) }
+            cache[fingerprint] = info
         }
     }
 }
