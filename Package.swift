@@ -20,8 +20,12 @@ let package = Package(
     targets: [
         // Pure RFC 8461 / RFC 8460 logic: parsers, report model, matching, judgement.
         .target(name: "STSCore"),
-        // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo.
-        .target(name: "STSLab"),
+        // Starts the loopback lab (lab/stswatch-lab) for tests, benchmarks and the demo, and child
+        // processes that inherit no descriptors (ChildProcess) for it and for the tests.
+        .target(name: "STSLab", dependencies: ["CSpawn"]),
+        // posix_spawn's closefrom file action and a SIGPIPE-free write, which Swift's Glibc cannot reach.
+        .target(name: "CSpawn"),
+        .testTarget(name: "STSLabTests", dependencies: ["STSLab"]),
         // Runs the probes for many domains (shared, polite MX probing) and feeds the judgement.
         .target(name: "STSCheck", dependencies: ["STSCore", "STSDNS", "STSCurl"]),
         // zlib, for gzip-compressed TLS-RPT report attachments (RFC 8460 §5.2).
