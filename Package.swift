@@ -126,8 +126,8 @@ let package = Package(
         .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
         // Prints ingest rate, bytes per report and peak memory for generated reports (files and a Maildir).
         .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore", "STSStore"]),
-        // Real servers for tests that more than one test target starts (Dovecot over IMAPS).
-        .target(name: "STSTestSupport", path: "Tests/STSTestSupport"),
+        // What several test targets share: real servers (Dovecot over IMAPS), the corpus, bounded commands and gzip.
+        .target(name: "STSTestSupport", dependencies: ["STSLab"], path: "Tests/STSTestSupport"),
         .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl", "STSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -158,27 +158,6 @@ public final class Dovecot: @unchecked Sendable {
 
     /// Runs a tool to completion (bounded: 30 s), failing with its output when it fails.
     public static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        // A file, not a pipe: dovecot's daemon keeps the parent's output open after the parent exits.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("stswatch-run-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        defer { try? output.close() }
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            throw SupportError(description: "\(tool) did not finish within 30 s")
-        }
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw SupportError(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
-        }
+        try runCommand([tool] + arguments, timeout: 30)
     }
 }
