@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(name: "stswatch-dashboard-bench",
                           dependencies: ["STSDashboardSource", "STSDashboard", "STSTerminal", "STSStore", "STSStoreFixtures", "STSDemo", "STSCore"]),
         // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.
-        .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture", "STSTestSupport"]),
+        .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture", "STSTestSupport", "STSLab"]),
         // GMime 3 (with GLib), seen only by STSMIME. pkgConfig supplies GLib's include paths.
         .systemLibrary(name: "CGMime", pkgConfig: "gmime-3.0"),
         // E-mail as plain values: decoded headers and leaf parts.
