@@ -30,13 +30,14 @@ struct DashboardE2ETests {
 
         func keys(_ keys: String...) throws { try run(["send-keys", "-t", "main"] + keys) }
 
-        /// Waits until the screen contains every text, or `seconds` pass; returns the last screen.
-        func waitFor(_ texts: [String], seconds: Double = 30) async throws -> String {
+        /// Waits until the screen contains every text and none of `without`, or `seconds` pass;
+        /// returns the last screen.
+        func waitFor(_ texts: [String], without: [String] = [], seconds: Double = 30) async throws -> String {
             let end = Date().addingTimeInterval(seconds)
             var last = ""
             while Date() < end {
                 last = try screen()
-                if texts.allSatisfy(last.contains) { return last }
+                if texts.allSatisfy(last.contains) && !without.contains(where: last.contains) { return last }
                 try await Task.sleep(for: .milliseconds(150))
             }
             return last
@@ -118,7 +119,8 @@ struct DashboardE2ETests {
         screen = try await tmux.waitFor(["any key closes this help", "quit"])
         #expect(screen.contains("any key closes this help"), "\(screen)")
         try tmux.keys("x")
-        screen = try await tmux.waitFor(["\"report-id\" : \""])
+        // The report shows behind the help too: wait for the help to go, not only for the report.
+        screen = try await tmux.waitFor(["\"report-id\" : \""], without: ["any key closes this help"])
         #expect(!screen.contains("any key closes this help"))
 
         // q quits: the shell is back, the alternate screen is off, the exit status 0.
