@@ -44,15 +44,15 @@ let package = Package(
         // The SQLite cache: schema, migrations and named queries. The only target that imports GRDB.
         .target(name: "STSStore", dependencies: ["STSCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // Realistic synthetic observations for the store's tests, torture helper and benchmark.
-        .target(name: "STSStoreFixtures", dependencies: ["STSCore"]),
+        .target(name: "STSStoreFixtures", dependencies: ["STSCore"], path: "Benchmarks/STSStoreFixtures"),
         // Writes records in a loop until killed: the store's SIGKILL-consistency test runs it.
-        .executableTarget(name: "stswatch-store-torture", dependencies: ["STSStore", "STSStoreFixtures"]),
+        .executableTarget(name: "stswatch-store-torture", dependencies: ["STSStore", "STSStoreFixtures"], path: "Benchmarks/stswatch-store-torture"),
         // Prints write rate, size, read time and peak memory for 10,000 domains.
-        .executableTarget(name: "stswatch-store-bench", dependencies: ["STSStore", "STSStoreFixtures", "STSCore"]),
+        .executableTarget(name: "stswatch-store-bench", dependencies: ["STSStore", "STSStoreFixtures", "STSCore"], path: "Benchmarks/stswatch-store-bench"),
         // Rounds of checks into the store: scheduling, back-off, re-check requests, retention, logging.
         .target(name: "STSPoller", dependencies: ["STSCheck", "STSStore", "STSCore", "STSIngest", .product(name: "Logging", package: "swift-log")]),
         // One poll round over the lab's bench domains: wall time, store share, connections, RSS.
-        .executableTarget(name: "stswatch-poll-bench", dependencies: ["STSPoller", "STSStore", "STSCheck", "STSCore", "STSLab"]),
+        .executableTarget(name: "stswatch-poll-bench", dependencies: ["STSPoller", "STSStore", "STSCheck", "STSCore", "STSLab"], path: "Benchmarks/stswatch-poll-bench"),
         .testTarget(name: "STSPollerTests", dependencies: ["STSPoller", "STSStore", "STSStoreFixtures", "STSCheck", "STSCore", "STSLab"]),
         .executableTarget(
             name: "stswatch",
@@ -88,7 +88,7 @@ let package = Package(
             ]
         ),
         // Prints latency and throughput of the libcurl adapters against the lab's bench domains.
-        .executableTarget(name: "stscurl-bench", dependencies: ["STSCurl", "STSCore", "STSLab"]),
+        .executableTarget(name: "stscurl-bench", dependencies: ["STSCurl", "STSCore", "STSLab"], path: "Benchmarks/stscurl-bench"),
         .testTarget(
             name: "STSCurlTests",
             dependencies: [
@@ -101,10 +101,10 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Prints latency and throughput of the DNS adapter against the lab's bench domains.
-        .executableTarget(name: "stsdns-bench", dependencies: ["STSDNS", "STSCore", "STSLab"]),
+        .executableTarget(name: "stsdns-bench", dependencies: ["STSDNS", "STSCore", "STSLab"], path: "Benchmarks/stsdns-bench"),
         .testTarget(name: "STSDNSTests", dependencies: ["STSDNS", "STSCore", "STSLab"]),
         // Checks N lab domains sharing M MX hosts and prints rate, memory and connections per MX address.
-        .executableTarget(name: "stswatch-check-bench", dependencies: ["STSCheck", "STSCore", "STSLab"]),
+        .executableTarget(name: "stswatch-check-bench", dependencies: ["STSCheck", "STSCore", "STSLab"], path: "Benchmarks/stswatch-check-bench"),
         .testTarget(name: "STSCheckTests", dependencies: ["STSCheck", "STSCore", "STSLab"]),
         .testTarget(name: "STSDashboardTests", dependencies: ["STSDashboard", "STSCore", "STSTestSupport"], exclude: ["Snapshots"]),
         // The dashboard's data source over the SQLite store: summaries for the list, one assessment for the detail.
@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "STSDashboardSourceTests", dependencies: ["STSDashboardSource", "STSDashboard", "STSDemo", "STSStore", "STSStoreFixtures", "STSCore"]),
         // First frame, key-to-frame, memory and idle output of the dashboard over 10,000 domains.
         .executableTarget(name: "stswatch-dashboard-bench",
-                          dependencies: ["STSDashboardSource", "STSDashboard", "STSTerminal", "STSStore", "STSStoreFixtures", "STSDemo", "STSCore"]),
+                          dependencies: ["STSDashboardSource", "STSDashboard", "STSTerminal", "STSStore", "STSStoreFixtures", "STSDemo", "STSCore"], path: "Benchmarks/stswatch-dashboard-bench"),
         // Depends on the torture helper so `swift build --build-tests` builds it beside the tests.
         .testTarget(name: "STSStoreTests", dependencies: ["STSStore", "STSStoreFixtures", "STSCore", "stswatch-store-torture", "STSTestSupport", "STSLab"]),
         // GMime 3 (with GLib), seen only by STSMIME. pkgConfig supplies GLib's include paths.
@@ -125,7 +125,7 @@ let package = Package(
         // Reads TLS-RPT reports from files, mail folders and IMAP into a ReportSink.
         .target(name: "STSIngest", dependencies: ["STSCore", "STSGzip", "STSMIME", "STSCurl"]),
         // Prints ingest rate, bytes per report and peak memory for generated reports (files and a Maildir).
-        .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore", "STSStore"]),
+        .executableTarget(name: "stswatch-ingest-bench", dependencies: ["STSIngest", "STSCore", "STSStore"], path: "Benchmarks/stswatch-ingest-bench"),
         // What several test targets share: real servers (Dovecot over IMAPS), the corpus, bounded commands and gzip.
         .target(name: "STSTestSupport", dependencies: ["STSLab"], path: "Tests/STSTestSupport"),
         .testTarget(name: "STSIngestTests", dependencies: ["STSIngest", "STSCore", "STSGzip", "STSMIME", "STSCurl", "STSTestSupport"]),
