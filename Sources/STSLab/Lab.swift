@@ -99,8 +99,7 @@ public enum LabError: Error, CustomStringConvertible {
 public final class Lab: Sendable {
     public let manifest: LabManifest
     public let directory: URL
-    // Process is not Sendable; it is only touched under the lock.
-    private let process: LockedProcess
+    private let process: ChildProcess
 
     /// Starts a lab and waits until it has written its manifest.
     public static func start(prefix: String = "127.77", benchDomains: Int = 0, benchMX: Int = 10,
@@ -112,30 +111,24 @@ public final class Lab: Sendable {
         let manifestURL = dir.appendingPathComponent("lab.json")
         try? FileManager.default.removeItem(at: manifestURL)
         let logURL = dir.appendingPathComponent("lab.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        var arguments = ["run", "--dir", dir.path, "--prefix", prefix,
+        var arguments = [script, "run", "--dir", dir.path, "--prefix", prefix,
                          "--parent-pid", String(ProcessInfo.processInfo.processIdentifier)]
         if benchDomains > 0 {
             arguments += ["--bench-domains", String(benchDomains), "--bench-mx", String(benchMX)]
         }
-        process.arguments = arguments
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Through ChildProcess: the lab and its servers live as long as this process, so they must
+        // not inherit a pipe some other thread has open (see ChildProcess), and must get SIGTERM. A
+        // group of its own, as before: the lab decides when to stop (our exit, or our SIGTERM).
+        let process = try ChildProcess(arguments, stdout: .file(logURL.path), stderr: .sameAsOutput, newProcessGroup: true)
 
         let deadline = Date().addingTimeInterval(TimeInterval(readyTimeout))
         while !FileManager.default.fileExists(atPath: manifestURL.path) {
-            if !process.isRunning {
-                throw LabError.exited(status: process.terminationStatus, log: readLog(logURL))
+            if let status = process.exitStatus {
+                throw LabError.exited(status: status.code, log: readLog(logURL))
             }
             if Date() > deadline {
-                process.terminate()
-                process.waitUntilExit()
+                process.terminate(grace: 30)
                 throw LabError.notReady(seconds: readyTimeout, log: readLog(logURL))
             }
             Thread.sleep(forTimeInterval: 0.05)
@@ -144,13 +137,13 @@ public final class Lab: Sendable {
         do {
             manifest = try JSONDecoder().decode(LabManifest.self, from: Data(contentsOf: manifestURL))
         } catch {
-            process.terminate()
+            process.terminate(grace: 30)
             throw LabError.badManifest(path: manifestURL.path, reason: "\(error)")
         }
-        return Lab(manifest: manifest, directory: dir, process: LockedProcess(process))
+        return Lab(manifest: manifest, directory: dir, process: process)
     }
 
-    private init(manifest: LabManifest, directory: URL, process: LockedProcess) {
+    private init(manifest: LabManifest, directory: URL, process: ChildProcess) {
         self.manifest = manifest
         self.directory = directory
         self.process = process
@@ -172,13 +165,10 @@ public final class Lab: Sendable {
         }
     }
 
-    /// Stops every server of the lab and waits for it to exit.
+    /// Stops every server of the lab and waits for it to exit (a minute at most, then SIGKILL).
     public func stop() {
-        process.withLock { p in
-            guard p.isRunning else { return }
-            p.terminate()
-            p.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate(grace: 60)
     }
 
     /// The scenario for a domain, if the lab defines one (slow ones included).
@@ -249,18 +239,5 @@ public final class Lab: Sendable {
     private static func readLog(_ url: URL) -> String {
         let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
         return String(text.suffix(4000))
-    }
-}
-
-/// Guards a `Process`, which is not Sendable.
-final class LockedProcess: @unchecked Sendable {
-    // Safe: `process` is only reached through `withLock`, which serialises access with `lock`.
-    private let process: Process
-    private let lock = NSLock()
-    init(_ process: Process) { self.process = process }
-    func withLock<T>(_ body: (Process) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(process)
     }
 }

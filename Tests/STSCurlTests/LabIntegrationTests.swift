@@ -15,14 +15,8 @@ struct LabIntegrationTests {
 
     func addresses(_ name: String, _ lab: Lab) throws -> [String] {
         let parts = lab.manifest.resolver.split(separator: ":")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["dig", "+short", "+time=1", "+tries=2", "-p", String(parts[1]), "@\(parts[0])", name, "A"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try ChildProcess.run(["dig", "+short", "+time=1", "+tries=2", "-p", String(parts[1]), "@\(parts[0])", name, "A"],
+                                        timeout: 20).stdout
         let found = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
             .filter { $0.split(separator: ".").count == 4 && $0.allSatisfy { $0.isNumber || $0 == "." } }
         try #require(!found.isEmpty, "lab DNS has no A record for \(name)")

@@ -1,4 +1,5 @@
 import Foundation
+import STSLab
 import Synchronization
 
 /// The loopback servers and PKI the STSCurl tests run against, started once per test process.
@@ -20,8 +21,11 @@ final class TestLab: Sendable {
     let ports: [String: Int]
     let good: TestPKI.Issued
     let selfSigned: TestPKI.Issued
-    /// The script's stdin (closing it stops the servers) and stdout, for event queries.
-    private let control: Mutex<(input: FileHandle, output: FileHandle, process: Process)>
+    /// The script, with pipes on its stdin (closing it stops the servers) and stdout, for event queries.
+    /// A `ChildProcess`: it lives as long as the test process and must not hold other tests' pipes.
+    private let process: ChildProcess
+    /// Held from a question to its answer, so two tests' questions do not interleave.
+    private let questions = Mutex(())
 
     private init() throws(LabError) {
         do {
@@ -77,21 +81,16 @@ final class TestLab: Sendable {
 
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .appendingPathComponent("Fixtures/testservers.py")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script.path, plan.path]
-            let input = Pipe(), output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            guard let line = Self.readLine(output.fileHandleForReading),
-                  let ports = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Int]
-            else { throw LabError(description: "testservers.py did not report its ports") }
+            let process = try ChildProcess(["/usr/bin/env", "python3", script.path, plan.path],
+                                           stdin: .pipe, stdout: .pipe, stderr: .inherit)
+            let line = try process.readLine(timeout: 30)
+            guard let ports = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Int]
+            else { throw LabError(description: "testservers.py did not report its ports: \(line)") }
             self.pki = pki
             self.ports = ports
             self.good = good
             self.selfSigned = selfSigned
-            control = Mutex((input.fileHandleForWriting, output.fileHandleForReading, process))
+            self.process = process
         } catch let error as LabError {
             throw error
         } catch {
@@ -105,25 +104,15 @@ final class TestLab: Sendable {
         return port
     }
 
-    /// What a scripted server recorded (e.g. "quit" when a client said QUIT).
+    /// What a scripted server recorded (e.g. "quit" when a client said QUIT); empty if the script does not answer in 10 s.
     func events(_ name: String) -> [String] {
-        control.withLock { control in
-            control.input.write(Data("events \(name)\n".utf8))
-            guard let line = Self.readLine(control.output),
+        questions.withLock { _ in
+            guard (try? process.write(Data("events \(name)\n".utf8))) != nil,
+                  let line = try? process.readLine(timeout: 10),
                   let events = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String]
             else { return [] }
             return events
         }
-    }
-
-    private static func readLine(_ handle: FileHandle) -> String? {
-        var bytes: [UInt8] = []
-        while bytes.count < 65536 {
-            guard let byte = try? handle.read(upToCount: 1), let first = byte.first else { return nil }
-            if first == 0x0A { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(first)
-        }
-        return nil
     }
 }
 

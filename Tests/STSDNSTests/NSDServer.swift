@@ -1,4 +1,5 @@
 import Foundation
+import STSLab
 import Synchronization
 
 /// A real authoritative DNS server (NSD) on a loopback address, serving zones the test writes.
@@ -66,18 +67,21 @@ final class NSDServer: Sendable {
         try config.write(toFile: "\(dir)/nsd.conf", atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: "\(dir)/nsd.log", contents: nil)
 
-        let nsd = try ChildProcess(["/usr/sbin/nsd", "-d", "-c", "\(dir)/nsd.conf"], log: "\(dir)/nsd.log")
+        // ChildProcess: no inherited descriptors (a test's pipe held by NSD would never reach its
+        // end) and SIGTERM unblocked (see STSLab's ChildProcess).
+        let nsd = try ChildProcess(["/usr/sbin/nsd", "-d", "-c", "\(dir)/nsd.conf"],
+                                   stdout: .file("\(dir)/nsd.log", append: true), stderr: .sameAsOutput)
         // Stops NSD if this test process dies without calling stop(), so no server outlives the run.
         let watchdog = try ChildProcess(["/bin/sh", "-c",
             "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(nsd.pid) 2>/dev/null; do sleep 1; done; kill \(nsd.pid) 2>/dev/null"],
-            log: "/dev/null")
+            stdout: .null, stderr: .null)
         children = Mutex([nsd, watchdog])
 
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let log = (try? String(contentsOfFile: "\(dir)/nsd.log", encoding: .utf8)) ?? ""
             if log.contains("nsd started") { break }
-            if nsd.hasExited || Date() > deadline {
+            if nsd.exitStatus != nil || Date() > deadline {
                 stop()
                 throw Failure(description: "NSD on \(self.address)@\(port) did not start within \(seconds) s:\n\(log)")
             }
@@ -135,69 +139,4 @@ final class SilentServer: Sendable {
     }
 
     deinit { sockets.forEach { close($0) } }
-}
-
-/// A child process spawned with a clean signal mask.
-///
-/// Foundation's `Process`, called from a Swift concurrency thread, passes on that
-/// thread's mask, in which nearly every signal (SIGTERM and SIGCHLD included) is
-/// blocked: the child then ignores `terminate()` and a shell's `wait` never returns.
-/// posix_spawn with POSIX_SPAWN_SETSIGMASK gives the child an empty mask instead.
-final class ChildProcess: Sendable {
-    let pid: pid_t
-    private let exited = Mutex(false)
-
-    init(_ argv: [String], log: String) throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND | O_CREAT, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var child = pid_t()
-        let code = posix_spawn(&child, argv[0], &actions, &attributes, cArguments, environ)
-        guard code == 0 else {
-            throw NSDServer.Failure(description: "posix_spawn \(argv[0]): \(String(cString: strerror(code)))")
-        }
-        pid = child
-    }
-
-    /// True once the child has exited (and been reaped).
-    var hasExited: Bool {
-        exited.withLock { done in
-            if !done, waitpid(pid, nil, WNOHANG) == pid { done = true }
-            return done
-        }
-    }
-
-    /// SIGTERM, up to five seconds' grace, then SIGKILL; always reaps.
-    func terminate() {
-        exited.withLock { done in
-            guard !done else { return }
-            kill(pid, SIGTERM)
-            for _ in 0..<250 {
-                if waitpid(pid, nil, WNOHANG) == pid { done = true; return }
-                usleep(20_000)
-            }
-            kill(pid, SIGKILL)
-            waitpid(pid, nil, 0)
-            done = true
-        }
-    }
-
-    deinit { terminate() }
 }

@@ -12,7 +12,7 @@ import Testing
 
     @Test func inflatesWhatSystemGzipMade() throws {
         let original = try Self.sampleReport()
-        let compressed = try runShell("gzip -c -9", stdin: original)
+        let compressed = try gzipped(original, options: ["-9"])
         #expect(Gzip.isGzip(compressed))
         #expect(try Gzip.decompress(compressed, limit: 1 << 20) == original)
         #expect(try Gzip.decompress([UInt8](compressed), limit: 1 << 20) == original)
@@ -21,18 +21,18 @@ import Testing
     @Test func inflatesConcatenatedMembers() throws {
         let first = try Self.sampleReport()
         let second = Data("second member\n".utf8)
-        let both = try runShell("gzip -c", stdin: first) + runShell("gzip -c", stdin: second)
+        let both = try gzipped(first) + gzipped(second)
         #expect(try Gzip.decompress(both, limit: 1 << 20) == first + second)
     }
 
     @Test func inflatesAnEmptyMember() throws {
-        let compressed = try runShell("gzip -c", stdin: Data())
+        let compressed = try gzipped(Data())
         #expect(try Gzip.decompress(compressed, limit: 0) == Data())
     }
 
     @Test func limitIsInclusive() throws {
         let original = try Self.sampleReport()
-        let compressed = try runShell("gzip -c", stdin: original)
+        let compressed = try gzipped(original)
         #expect(try Gzip.decompress(compressed, limit: original.count) == original)
         #expect(throws: GzipError.tooLarge(limit: original.count - 1)) {
             try Gzip.decompress(compressed, limit: original.count - 1)
@@ -74,7 +74,7 @@ import Testing
 
     @Test(arguments: [1, 4, 8, 20])
     func truncatedInputIsRejected(droppedBytes: Int) throws {
-        let compressed = try runShell("gzip -c", stdin: Self.sampleReport())
+        let compressed = try gzipped(Self.sampleReport())
         #expect(throws: GzipError.self) { try Gzip.decompress(compressed.dropLast(droppedBytes), limit: 1 << 20) }
         do {
             _ = try Gzip.decompress(Data(compressed.dropLast(droppedBytes)), limit: 1 << 20)
@@ -87,12 +87,12 @@ import Testing
     }
 
     @Test func headerOnlyIsTruncated() throws {
-        let compressed = try runShell("gzip -c", stdin: Self.sampleReport())
+        let compressed = try gzipped(Self.sampleReport())
         #expect(throws: GzipError.truncated(output: 0)) { try Gzip.decompress(compressed.prefix(10), limit: 1 << 20) }
     }
 
     @Test func damagedChecksumIsCorrupt() throws {
-        var compressed = try runShell("gzip -c", stdin: Self.sampleReport())
+        var compressed = try gzipped(Self.sampleReport())
         // The CRC-32 is the 8th-to-5th last bytes of a gzip member (RFC 1952 §2.2).
         compressed[compressed.endIndex - 8] ^= 0xff
         #expect {
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func trailingGarbageIsReported() throws {
-        let compressed = try runShell("gzip -c", stdin: Self.sampleReport())
+        let compressed = try gzipped(Self.sampleReport())
         #expect(throws: GzipError.trailingData(offset: compressed.count, count: 5)) {
             try Gzip.decompress(compressed + Data("junk\n".utf8), limit: 1 << 20)
         }

@@ -64,22 +64,6 @@ func independentTotals(_ json: Data) throws -> (organization: String?, reportID:
             policies.reduce(0) { $0 + count($1, "total-failure-session-count") })
 }
 
-/// gzip of `data` made by the system's gzip tool, so the tests do not compress with the code under test.
-func gzipped(_ data: Data) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    process.arguments = ["-c", "-n"]
-    let input = Pipe(), output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    try process.run()
-    let writer = Thread { input.fileHandleForWriting.write(data); try? input.fileHandleForWriting.close() }
-    writer.start()
-    let result = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return result
-}
-
 /// A report mail: a text part, then `attachment` with the given headers, in CRLF.
 func reportMail(subject: String = "Report Domain: example.org", messageID: String = "m1@example.com",
                 attachmentHeaders: [String], attachmentBody: String, extraParts: [[String]] = []) -> Data {

@@ -1,4 +1,5 @@
 import Foundation
+import STSLab
 import STSCore
 @testable import STSStore
 import STSStoreFixtures
@@ -34,8 +35,7 @@ import Testing
         let error = #expect(throws: WriterLock.Failure.self) { try WriterLock.acquire(for: path) }
         #expect(error == .held(database: path, holder: nil), "\(String(describing: error))")
         #expect(error?.description.contains("another process") == true)
-        holder.kill9()
-        #expect(holder.process.terminationReason == .uncaughtSignal)
+        #expect(holder.kill9() == .signalled(SIGKILL))
         let lock = try WriterLock.acquire(for: path)
         lock.release()
     }
@@ -51,10 +51,9 @@ import Testing
         // While it runs, it holds the writer lock, and a second writer is told who it is.
         let error = #expect(throws: WriterLock.Failure.self) { try WriterLock.acquire(for: path) }
         guard case .held(path, let holder?) = error else { Issue.record("\(String(describing: error))"); return }
-        #expect(holder.pid == writer.process.processIdentifier && holder.program == "stswatch-store-torture")
+        #expect(holder.pid == writer.process.pid && holder.program == "stswatch-store-torture")
         #expect(error?.description.contains("is being written by stswatch-store-torture pid \(holder.pid) on host ") == true)
-        writer.kill9()
-        #expect(writer.process.terminationReason == .uncaughtSignal)
+        #expect(writer.kill9() == .signalled(SIGKILL))
         let printed = writer.output.split(separator: "\n").compactMap { Int($0) }
         let last = try #require(printed.last)
 

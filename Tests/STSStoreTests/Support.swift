@@ -1,4 +1,5 @@
 import Foundation
+import STSLab
 import STSTestSupport
 import STSCore
 @testable import STSStore
@@ -59,18 +60,16 @@ func productPath(_ name: String) -> String {
 }
 
 /// A child process whose output goes to a file, so the test can poll it without pipes filling up.
+///
+/// A `ChildProcess` (STSLab): it inherits no other test's pipe, starts with no signal blocked,
+/// and is reaped by its pid, so every wait here is bounded.
 final class Child {
-    let process = Process()
+    let process: ChildProcess
     let outputPath: String
 
     init(_ executable: String, _ arguments: [String], output: String) throws {
         outputPath = output
-        guard FileManager.default.createFile(atPath: output, contents: nil) else { throw SupportError("cannot create \(output)") }
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardError = FileHandle.standardError
-        try process.run()
+        process = try ChildProcess([executable] + arguments, stdout: .file(output), stderr: .inherit)
     }
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
@@ -79,29 +78,24 @@ final class Child {
     func waitFor(timeout: TimeInterval, _ ready: (String) -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !ready(output) {
-            guard Date() < deadline, process.isRunning else {
-                throw SupportError("child \(process.executableURL?.path ?? "") \(process.isRunning ? "timed out" : "exited with \(process.terminationStatus)"); output: \(output.suffix(500))")
+            let status = process.exitStatus
+            guard Date() < deadline, status == nil else {
+                throw SupportError("child \(process.command): \(status.map { "\($0)" } ?? "timed out"); output: \(output.suffix(500))")
             }
             usleep(20_000)
         }
     }
 
     /// SIGKILL, then waits (bounded: a killed process cannot refuse).
-    func kill9() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    @discardableResult
+    func kill9() -> ExitStatus { process.kill() }
 
     /// Waits for exit, killing the child after `timeout` seconds.
     func wait(timeout: TimeInterval) -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill9() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (process.wait(timeout: timeout) ?? process.kill()).code
     }
 
-    deinit { if process.isRunning { kill9() } }
+    deinit { process.kill() }
 }
 
 /// Runs a command to completion (bounded) and returns its exit status.

@@ -1,12 +1,12 @@
 import Foundation
+import STSLab
 
 /// A real Dovecot IMAP server on a loopback address, started by the test that needs it.
 ///
 /// Private config directory, `ssl = required` with a certificate made by the openssl
 /// CLI (its IP SAN is the loopback address, so the name check is real), a
 /// passwd-file user, and a Maildir in a temporary folder.
-public final class Dovecot: @unchecked Sendable {
-    // @unchecked: every stored property is a `let` set in init; the only mutation is the server process itself.
+public final class Dovecot: Sendable {
     public let dir: TempDir
     public let address: String
     public let port = 19993
@@ -17,7 +17,8 @@ public final class Dovecot: @unchecked Sendable {
     public let config: String
     private let mailOwner: (uid: uid_t, gid: gid_t)
     /// The master, run in the foreground (-F) as our child so it can be stopped by its own pid.
-    private let master: Process
+    /// A `ChildProcess`: it holds no test's pipe open and starts with SIGTERM unblocked.
+    private let master: ChildProcess
 
     public init() throws {
         dir = try TempDir()
@@ -73,13 +74,8 @@ public final class Dovecot: @unchecked Sendable {
         }
 
         """.utf8))
-        master = Process()
-        try chownMail()
-        master.executableURL = URL(fileURLWithPath: "/usr/sbin/dovecot")
-        master.arguments = ["-F", "-c", config]
-        master.standardOutput = FileHandle.nullDevice
-        master.standardError = FileHandle.nullDevice
-        try master.run()
+        try Self.chownMail(in: dir, to: mailOwner)
+        master = try ChildProcess(["/usr/sbin/dovecot", "-F", "-c", config], newProcessGroup: true)
         do {
             try waitUntilListening(timeout: 10)
         } catch {
@@ -91,15 +87,11 @@ public final class Dovecot: @unchecked Sendable {
     deinit { stop() }
 
     /// Stops the master by its pid (it stops its own children) and waits for it to go.
+    ///
+    /// SIGTERM, two seconds' grace, then SIGKILL to its process group: dovecot's own children
+    /// exit when they lose the master anyway.
     public func stop() {
-        guard master.isRunning else { return }
-        let pid = master.processIdentifier
-        kill(pid, SIGTERM)
-        for _ in 0..<20 where master.isRunning { usleep(100_000) }
-        // A child of this test process may start with SIGTERM blocked (inherited signal mask): then
-        // only SIGKILL works, and dovecot's own children exit when they lose the master.
-        if master.isRunning { kill(pid, SIGKILL) }
-        for _ in 0..<20 where master.isRunning { usleep(100_000) }
+        master.terminate(grace: 2)
     }
 
     /// Delivers a message as an MDA would: written in tmp/, then renamed into new/.
@@ -129,12 +121,14 @@ public final class Dovecot: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: dir.path + "/dovecot.log", encoding: .utf8)) ?? "" }
 
-    private func chownMail() throws {
+    private func chownMail() throws { try Self.chownMail(in: dir, to: mailOwner) }
+
+    private static func chownMail(in dir: TempDir, to owner: (uid: uid_t, gid: gid_t)) throws {
         guard getuid() == 0 else { return }
         let base = dir.path + "/mail"
-        chown(base, mailOwner.uid, mailOwner.gid)
+        chown(base, owner.uid, owner.gid)
         for path in try FileManager.default.subpathsOfDirectory(atPath: base) {
-            chown(base + "/" + path, mailOwner.uid, mailOwner.gid)
+            chown(base + "/" + path, owner.uid, owner.gid)
         }
     }
 
@@ -158,27 +152,6 @@ public final class Dovecot: @unchecked Sendable {
 
     /// Runs a tool to completion (bounded: 30 s), failing with its output when it fails.
     public static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        // A file, not a pipe: dovecot's daemon keeps the parent's output open after the parent exits.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("stswatch-run-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        defer { try? output.close() }
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            throw SupportError(description: "\(tool) did not finish within 30 s")
-        }
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw SupportError(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
-        }
+        try runCommand([tool] + arguments, timeout: 30)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import STSLab
 import STSTestSupport
 
 /// Runs the real `stswatch` binary built beside the test bundle.
@@ -20,52 +21,19 @@ enum CLI {
     }
 
     /// Runs `stswatch ARGS`, feeding `stdin`, and waits for it (bounded by `timeout` seconds).
+    ///
+    /// Through `ChildProcess.run`: done when the binary exits, never waiting for end of file on a
+    /// pipe some other child may have inherited; killed, with what it printed, at the deadline.
     static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
                     timeout: TimeInterval = 60) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        let outData = LockedData(), errData = LockedData()
-        let group = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
-        }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            throw CLIError.timedOut(arguments)
-        }
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData.get(), as: UTF8.self),
-                      stderr: String(decoding: errData.get(), as: UTF8.self))
+        let output = try ChildProcess.run([binary.path] + arguments, input: stdin ?? Data(), environment: env, timeout: timeout)
+        return Result(status: output.status.code,
+                      stdout: String(decoding: output.stdout, as: UTF8.self),
+                      stderr: String(decoding: output.stderr, as: UTF8.self))
     }
-
-    enum CLIError: Error { case timedOut([String]) }
-}
-
-/// Bytes handed from a reader thread to the test.
-final class LockedData: @unchecked Sendable {
-    // Safe: every access to `data` holds `lock`.
-    private var data = Data()
-    private let lock = NSLock()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }
 
 /// The shared corpus of real TLS-RPT reports, beside the checkout (`../shared/corpus`).

@@ -16,64 +16,28 @@ struct DashboardE2ETests {
     final class Tmux: Sendable {
         let socket = "stswatch-test-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
 
-        /// Runs one tmux command, bounded to 10 s.
+        /// Runs one tmux command, bounded to 10 s, and returns what it printed.
         ///
-        /// Spawned and reaped with posix_spawn/waitpid, output through a file: `new-session` forks
-        /// the server, which would hold a pipe open forever, and Foundation's `Process` was seen
-        /// not to notice the tmux client's exit here (it stayed a zombie).
+        /// Through `ChildProcess.run`: `new-session` forks the server, which must not inherit another
+        /// test's pipe, must start with no signal blocked (else it never exits), and keeps the
+        /// client's output open, so the client's exit, not end of file, ends the wait.
         @discardableResult
         func run(_ arguments: [String]) throws -> String {
-            let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("stswatch-tmux-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: outPath) }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            let argv = ["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments
-            var cArgs = argv.map { strdup($0) } + [nil]
-            defer { cArgs.forEach { free($0) } }
-            // The test runner's threads block most signals, and a spawned child inherits the mask:
-            // a tmux server with SIGCHLD and SIGTERM blocked never exits. Start it with none blocked.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var empty = sigset_t(), all = sigset_t()
-            sigemptyset(&empty)
-            sigfillset(&all)
-            posix_spawnattr_setsigmask(&attributes, &empty)
-            posix_spawnattr_setsigdefault(&attributes, &all)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-            var pid: pid_t = 0
-            let rc = posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, &cArgs, environ)
-            guard rc == 0 else { throw TmuxError.spawnFailed(rc) }
-            let end = Date().addingTimeInterval(10)
-            var status: Int32 = 0
-            while waitpid(pid, &status, WNOHANG) == 0 {
-                if Date() > end {
-                    kill(pid, SIGKILL)
-                    _ = waitpid(pid, &status, 0)
-                    throw TmuxError.timedOut(arguments)
-                }
-                usleep(10_000)
-            }
-            return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            try ChildProcess.run(["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments, timeout: 10).text
         }
-
-        enum TmuxError: Error { case timedOut([String]), spawnFailed(Int32) }
 
         func screen() throws -> String { try run(["capture-pane", "-p", "-t", "main"]) }
 
         func keys(_ keys: String...) throws { try run(["send-keys", "-t", "main"] + keys) }
 
-        /// Waits until the screen contains every text, or `seconds` pass; returns the last screen.
-        func waitFor(_ texts: [String], seconds: Double = 30) async throws -> String {
+        /// Waits until the screen contains every text and none of `without`, or `seconds` pass;
+        /// returns the last screen.
+        func waitFor(_ texts: [String], without: [String] = [], seconds: Double = 30) async throws -> String {
             let end = Date().addingTimeInterval(seconds)
             var last = ""
             while Date() < end {
                 last = try screen()
-                if texts.allSatisfy(last.contains) { return last }
+                if texts.allSatisfy(last.contains) && !without.contains(where: last.contains) { return last }
                 try await Task.sleep(for: .milliseconds(150))
             }
             return last
@@ -155,7 +119,8 @@ struct DashboardE2ETests {
         screen = try await tmux.waitFor(["any key closes this help", "quit"])
         #expect(screen.contains("any key closes this help"), "\(screen)")
         try tmux.keys("x")
-        screen = try await tmux.waitFor(["\"report-id\" : \""])
+        // The report shows behind the help too: wait for the help to go, not only for the report.
+        screen = try await tmux.waitFor(["\"report-id\" : \""], without: ["any key closes this help"])
         #expect(!screen.contains("any key closes this help"))
 
         // q quits: the shell is back, the alternate screen is off, the exit status 0.

@@ -68,15 +68,7 @@ struct IngestCLITests {
                     out.append([path, report])
         print(json.dumps(out))
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script] + paths
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let data = try runCommand(["/usr/bin/python3", "-c", script] + paths, timeout: 60)
         let pairs = try #require(try JSONSerialization.jsonObject(with: data) as? [[Any]])
         return pairs.map { ($0[0] as? String ?? "", $0[1]) }
     }
@@ -196,22 +188,6 @@ struct IngestCLITests {
         """#.utf8)
     }
 
-    /// gzip by the system's tool, so no input here is made by the code under test.
-    static func gzip(_ data: Data) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", "-n"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let writer = Thread { input.fileHandleForWriting.write(data); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let result = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return result
-    }
-
     static func mail(messageID: String, contentType: String, body: String) -> Data {
         Data([
             "From: noreply-tls@reporter.example", "To: tlsrpt@example.org", "Subject: Report Domain: example.org",
@@ -236,12 +212,12 @@ struct IngestCLITests {
 
         let good = (1...3).map { Self.report(organization: "Good \($0)", id: "good-\($0)", domain: "example.org", successful: 10 * $0) }
         try write("good-1.json", good[0])
-        try write("good-2.json.gz", try Self.gzip(good[1]))
+        try write("good-2.json.gz", try gzipped(good[1]))
         try write("good-3.eml", Self.mail(messageID: "good-3@reporter.example", contentType: "application/tlsrpt+gzip",
-                                          body: try Self.gzip(good[2]).base64EncodedString(options: .lineLength76Characters)))
-        let gz = try Self.gzip(Self.report(organization: "Cut", id: "cut-1", domain: "example.org", successful: 5))
+                                          body: try gzipped(good[2]).base64EncodedString(options: .lineLength76Characters)))
+        let gz = try gzipped(Self.report(organization: "Cut", id: "cut-1", domain: "example.org", successful: 5))
         try write("truncated.json.gz", gz.prefix(gz.count / 2))
-        try write("bomb.json.gz", try Self.gzip(Data(repeating: 0x20, count: 40 << 20)))
+        try write("bomb.json.gz", try gzipped(Data(repeating: 0x20, count: 40 << 20)))
         try write("broken-base64.eml", Self.mail(messageID: "broken@reporter.example", contentType: "application/tlsrpt+gzip",
                                                  body: "H4sI%%%% this is !!! not base64 @@@@\r\n====****"))
         try write("not-json.json", Data("this is not JSON, only words {".utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import STSTestSupport
 import Testing
 
 /// `stswatch lint` end to end: the real binary, real files, the real corpus.
@@ -110,11 +111,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stswatch-gz-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let gz = dir.appendingPathComponent("report-without-extension")
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
-        gzip.arguments = ["-c", "gzip -c \"$0\" > \"$1\"", source.path, gz.path]
-        try gzip.run()
-        gzip.waitUntilExit()
+        try gzipped(Data(contentsOf: source)).write(to: gz)
         let r = try CLI.run(["lint", "report", gz.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("from Google Inc."))

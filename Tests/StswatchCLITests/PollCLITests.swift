@@ -272,63 +272,33 @@ func temporaryDirectory() throws -> URL {
     return dir
 }
 
-/// The binary running in the background (the foreground poller), output to files.
+/// The binary running in the background (the foreground poller), output to /dev/null.
+///
+/// A `ChildProcess`: a poller lives for a whole test, so it must not inherit a pipe another test
+/// is reading to its end, and must start with SIGTERM unblocked.
 final class Background: Sendable {
-    // Process is not Sendable; it is reached only under the lock.
-    private let process: LockedProcess
-    let pid: Int32
+    private let process: ChildProcess
+    var pid: Int32 { process.pid }
 
     init(_ arguments: [String], environment: [String: String]) throws {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        pid = p.processIdentifier
-        process = LockedProcess(p)
+        process = try ChildProcess([CLI.binary.path] + arguments, environment: env)
     }
 
     /// SIGTERM, then waits (bounded) and returns the exit status.
     func terminate(timeout: TimeInterval) throws -> Int32 {
-        process.withLock { $0.terminate() }
-        let end = Date().addingTimeInterval(timeout)
-        while process.withLock({ $0.isRunning }) {
-            if Date() > end {
-                kill()
-                throw BackgroundError.didNotExit(pid)
-            }
-            Thread.sleep(forTimeInterval: 0.05)
+        process.signal(SIGTERM)
+        guard let status = process.wait(timeout: timeout) else {
+            kill()
+            throw BackgroundError.didNotExit(pid)
         }
-        return process.withLock { $0.terminationStatus }
+        return status.code
     }
 
     /// SIGKILL, and reap.
-    func kill() {
-        process.withLock { p in
-            guard p.isRunning else { return }
-            Foundation.kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-        }
-    }
+    func kill() { process.kill() }
 
     enum BackgroundError: Error { case didNotExit(Int32) }
-}
-
-/// Guards a `Process`, which is not Sendable.
-final class LockedProcess: @unchecked Sendable {
-    // Safe: `process` is only reached through `withLock`, which serialises access with `lock`.
-    private let process: Process
-    private let lock = NSLock()
-    init(_ process: Process) { self.process = process }
-    func withLock<T>(_ body: (Process) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(process)
-    }
 }
