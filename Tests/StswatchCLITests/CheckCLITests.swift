@@ -12,6 +12,23 @@ struct CheckCLITests {
                             "--ca-file", lab.manifest.caFile, "--timeout", "5s"] + domains, timeout: 120)
     }
 
+    /// The real internet's rule by default: the lab's loopback MX is refused, and says so; the
+    /// options opt in, and bad ones are named.
+    @Test func nonGlobalAddressesNeedAllowAddresses() throws {
+        let lab = try Lab.shared.get()
+        let refused = try CLI.run(["check", "--json", "--resolver", lab.manifest.resolver, "--ca-file", lab.manifest.caFile,
+                                   "--timeout", "5s", "good.test"], timeout: 120)
+        let codes = try lines(refused).first?["findings"].flatMap { $0 as? [[String: Any]] }?.compactMap { $0["code"] as? String } ?? []
+        #expect(codes.contains("mx-address-not-global"), "\(refused.stdout)")
+        #expect(try lines(try check(["good.test"])).first?["status"] as? String == "ok")
+        let bad = try CLI.run(["check", "--allow-addresses", "127.0.0.0/8,nonsense", "good.test"], timeout: 60)
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("\"nonsense\" is not an address or CIDR block"), "\(bad.stderr)")
+        let version = try CLI.run(["check", "--ip-version", "5", "good.test"], timeout: 60)
+        #expect(version.status == 64)
+        #expect(version.stderr.contains("--ip-version must be 4, 6 or auto"), "\(version.stderr)")
+    }
+
     func lines(_ r: CLI.Result) throws -> [[String: Any]] {
         try r.stdout.split(separator: "\n").map {
             try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
