@@ -7,6 +7,7 @@ import Foundation
 import STSCheck
 import STSCore
 import STSLab
+import Synchronization
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let domainCount = arguments.count > 0 ? arguments[0] : 1000
@@ -29,7 +30,43 @@ print("lab: ready in \(ContinuousClock.now - labStart)")
 
 var settings = ProbeSettings(resolver: lab.manifest.resolver, caFile: lab.manifest.caFile)
 settings.timeout = .seconds(20)
-let environment = try CheckEnvironment.live(settings)
+let live = try CheckEnvironment.live(settings)
+
+/// Summed latency and count per kind of effect, to say where a check's time goes.
+final class Timings: Sendable {
+    private let sums = Mutex<[String: (count: Int, seconds: Double)]>([:])
+    func time<T>(_ kind: String, _ body: () async -> T) async -> T {
+        let start = ContinuousClock.now
+        let value = await body()
+        let d = ContinuousClock.now - start
+        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        sums.withLock { $0[kind, default: (0, 0)].count += 1; $0[kind, default: (0, 0)].seconds += seconds }
+        return value
+    }
+    var report: [(String, Int, Double)] { sums.withLock { $0.map { ($0.key, $0.value.count, $0.value.seconds) }.sorted { $0.0 < $1.0 } } }
+}
+let timings = Timings()
+struct TimedResolver: DNSResolving {
+    let inner: any DNSResolving
+    func txt(_ name: String) async -> DNSOutcome<TXTRecord> { await timings.time("dns") { await inner.txt(name) } }
+    func mx(_ name: String) async -> DNSOutcome<MXRecord> { await timings.time("dns") { await inner.mx(name) } }
+    func ipv4(_ name: String) async -> DNSOutcome<String> { await timings.time("dns") { await inner.ipv4(name) } }
+    func ipv6(_ name: String) async -> DNSOutcome<String> { await timings.time("dns") { await inner.ipv6(name) } }
+}
+struct TimedFetcher: PolicyFetching {
+    let inner: any PolicyFetching
+    func fetch(domain: String, addresses: [String]) async -> PolicyFetch {
+        await timings.time("policy fetch") { await inner.fetch(domain: domain, addresses: addresses) }
+    }
+}
+struct TimedProber: SMTPProbing {
+    let inner: any SMTPProbing
+    func probe(host: String, address: String) async -> SMTPProbe {
+        await timings.time("smtp probe") { await inner.probe(host: host, address: address) }
+    }
+}
+let environment = CheckEnvironment(resolver: TimedResolver(inner: live.resolver), fetcher: TimedFetcher(inner: live.fetcher),
+                                   prober: TimedProber(inner: live.prober))
 var checkSettings = CheckSettings(concurrency: concurrency, domainDeadline: .seconds(60))
 checkSettings.destinations.allowed = lab.manifest.allowAddresses.compactMap(AddressRange.init)
 let checker = Checker(environment: environment, settings: checkSettings)
@@ -49,6 +86,17 @@ if let odd = results.first(where: { $0.assessment.status != .ok }) {
     print("first non-ok: \(odd.assessment.domain): \(odd.assessment.findings.map(\.description))")
 }
 print(String(format: "peak memory (VmHWM): %.1f MiB", peakRSSMiB()))
+
+// Where the time goes: each effect's calls and summed latency (they overlap: concurrency), and
+// the judgement alone, re-run on the same observations.
+for (kind, count, total) in timings.report {
+    print(String(format: "  %-13@ %6d calls, mean %6.2f ms, summed %7.1f s", kind as NSString, count, total / Double(count) * 1000, total))
+}
+let judgeStart = ContinuousClock.now
+for r in results { _ = Judge.assess(r.observation, previous: nil, settings: checkSettings.judgement) }
+let judged = ContinuousClock.now - judgeStart
+print(String(format: "  judgement     %6d domains, %.2f s on one thread", results.count,
+             Double(judged.components.seconds) + Double(judged.components.attoseconds) / 1e18))
 
 let probes = await coordinator.connectionsPerAddress
 print("SMTP probes per MX address (coordinator): " + probes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

@@ -42,6 +42,9 @@ typedef struct stsc_tls_record {
     /// instead of curl's, so curl can run with VERIFYPEER 0 yet the verdict is real.
     int own_trust;
     const char *trust_file;
+    /// When set, every handshake verifies against this store (loaded once for the process and
+    /// shared), instead of one loaded per connection: a CA bundle is ~140 certificates.
+    X509_STORE *shared_store;
     /// Outputs.
     int trust_load_failed;
     int verified;          // 1 once the certificate callback ran
@@ -114,7 +117,9 @@ static CURLcode stsc_ssl_ctx_function(CURL *curl, void *ssl_ctx, void *arg) {
     (void)curl;
     SSL_CTX *ctx = (SSL_CTX *)ssl_ctx;
     stsc_tls_record *r = (stsc_tls_record *)arg;
-    if (r->own_trust) {
+    if (r->shared_store) {
+        SSL_CTX_set1_cert_store(ctx, r->shared_store); // takes a reference of its own
+    } else if (r->own_trust) {
         X509_STORE *store = X509_STORE_new();
         if (!store) return CURLE_OUT_OF_MEMORY;
         int ok = r->trust_file ? X509_STORE_load_file(store, r->trust_file)
@@ -129,6 +134,15 @@ static CURLcode stsc_ssl_ctx_function(CURL *curl, void *ssl_ctx, void *arg) {
     }
     SSL_CTX_set_cert_verify_callback(ctx, stsc_cert_verify, r);
     return CURLE_OK;
+}
+
+/// A trust store loaded from a PEM file, or OpenSSL's default paths when file is NULL; NULL on failure.
+static inline X509_STORE *stsc_load_store(const char *file) {
+    X509_STORE *store = X509_STORE_new();
+    if (!store) return NULL;
+    int ok = file ? X509_STORE_load_file(store, file) : X509_STORE_set_default_paths(store);
+    if (ok != 1) { X509_STORE_free(store); ERR_clear_error(); return NULL; }
+    return store;
 }
 
 /// Installs the recording hooks on an easy handle.

@@ -7,15 +7,29 @@ public enum CertificateName {
     /// matches exactly one label, and never a bare public-looking suffix (`*.com`).
     public static func matches(host: String, dnsNames: [String]) -> Bool {
         let target = DomainName.canonical(host)
-        return dnsNames.contains { nameMatches(DomainName.canonical($0), target) }
+        return dnsNames.contains { nameMatches(comparable($0), target) }
     }
 
+    /// A presented name in canonical form. Certificates of shared hosting list hundreds of names
+    /// and every domain on them is matched against all: plain ASCII names (nearly all) are only
+    /// lower-cased, without the full normalisation that U-labels need.
+    static func comparable(_ name: String) -> String {
+        var bytes = Array(name.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return DomainName.canonical(name) }
+        for i in bytes.indices where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] |= 0x20 }
+        if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Both names canonical. Works on UTF-8 bytes: it runs once per presented name per domain.
     static func nameMatches(_ presented: String, _ host: String) -> Bool {
-        guard presented.hasPrefix("*.") else { return !presented.contains("*") && presented == host }
-        let suffix = presented.dropFirst(1)
-        guard !suffix.dropFirst().contains("*"), suffix.dropFirst().contains(".") else { return false }
-        guard host.hasSuffix(suffix) else { return false }
-        let label = host.dropLast(suffix.count)
-        return !label.isEmpty && !label.contains(".")
+        let star = UInt8(ascii: "*"), dot = UInt8(ascii: ".")
+        let p = presented.utf8, h = host.utf8
+        guard p.first == star else { return p.count == h.count && !p.contains(star) && p.elementsEqual(h) }
+        let suffix = p.dropFirst()  // ".example.com"
+        guard suffix.first == dot, !suffix.contains(star), suffix.dropFirst().contains(dot), h.count > suffix.count,
+              h.suffix(suffix.count).elementsEqual(suffix) else { return false }
+        let label = h.prefix(h.count - suffix.count)
+        return !label.isEmpty && !label.contains(dot)
     }
 }

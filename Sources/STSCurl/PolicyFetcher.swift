@@ -75,6 +75,9 @@ public struct PolicyFetcher: Sendable {
 
         let transfer = PolicyTransfer(limit: configuration.maxBodySize)
         let recorder = TLSRecorder(ownTrust: false, caFile: nil)
+        guard recorder.useSharedTrust(caFile: configuration.caFile) else {
+            return PolicyFetch(url: url, failure: .tls("\(host): cannot load the trust anchors (\(configuration.caFile ?? "the system's CA store"))"))
+        }
         let handle: EasyHandle
         do {
             handle = try EasyHandle()
@@ -88,10 +91,9 @@ public struct PolicyFetcher: Sendable {
             }
             try handle.set(CURLOPT_SSL_VERIFYPEER, 1, "SSL_VERIFYPEER")
             try handle.set(CURLOPT_SSL_VERIFYHOST, 2, "SSL_VERIFYHOST")
-            if let caFile = configuration.caFile {
-                try handle.set(CURLOPT_CAINFO, caFile, "CAINFO")
-                try handle.set(CURLOPT_CAPATH, pointer: nil, "CAPATH")
-            }
+            // The shared store replaces curl's: curl loads nothing per connection.
+            try handle.set(CURLOPT_CAINFO, pointer: nil, "CAINFO")
+            try handle.set(CURLOPT_CAPATH, pointer: nil, "CAPATH")
             try recorder.install(on: handle)
             try handle.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds: configuration.connectTimeout, "CONNECTTIMEOUT_MS")
             try handle.set(CURLOPT_TIMEOUT_MS, milliseconds: configuration.totalTimeout, "TIMEOUT_MS")

@@ -80,6 +80,7 @@ public struct SMTPProber: Sendable {
         // end the session (the probe must still see the second EHLO and say QUIT), and the host
         // name is matched by the core.
         let recorder = TLSRecorder(ownTrust: true, caFile: configuration.caFile)
+        recorder.useSharedTrust(caFile: configuration.caFile)
         let handle: EasyHandle
         do {
             handle = try EasyHandle()

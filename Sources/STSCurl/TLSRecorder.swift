@@ -23,7 +23,24 @@ final class TLSRecorder {
         record.pointee.trust_file = UnsafePointer(trustFile)
     }
 
+    /// Verifies against the process's shared store for `caFile` (the system's when nil), loaded
+    /// once; false when it cannot be loaded (then ``trustLoadFailed`` is set too).
+    @discardableResult
+    func useSharedTrust(caFile: String?) -> Bool {
+        guard let store = SharedTrustStores.store(caFile: caFile) else {
+            record.pointee.trust_load_failed = 1
+            return false
+        }
+        sharedStore = store
+        record.pointee.shared_store = store
+        return true
+    }
+
+    /// The shared store this record holds a reference to.
+    private var sharedStore: OpaquePointer?
+
     deinit {
+        if let sharedStore { X509_STORE_free(sharedStore) }
         stsc_tls_record_clear(record)
         record.deinitialize(count: 1)
         record.deallocate()
@@ -75,7 +92,7 @@ extension CertificateInfo {
     /// reported (with its fingerprint and the parse error as subject), with both
     /// dates at the epoch so it can never pass for a valid one.
     public init(der: [UInt8]) {
-        let fingerprint = SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+        let fingerprint = hex(SHA256.hash(data: der))
         // Thousands of domains share a few MX and policy-host certificates: parse each once.
         if let known = ParsedCertificates.shared.get(fingerprint) {
             self = known
@@ -107,6 +124,46 @@ extension CertificateInfo {
                       notBefore: epoch, notAfter: epoch, sha256: fingerprint)
         }
     }
+}
+
+/// Trust stores loaded once per file (or the system's default paths) and shared by every handshake.
+///
+/// curl 7.88 makes a new SSL context per connection and loads the CA file into it: with the
+/// system bundle (~140 certificates) that was milliseconds per policy fetch, more than the
+/// handshake. A store is reloaded after ``maxAge`` so an updated bundle is noticed by a
+/// poller that runs for months. OpenSSL's stores are reference-counted and thread-safe.
+enum SharedTrustStores {
+    static let maxAge: Duration = .seconds(3600)
+    /// Stores by file ("" for the default paths), as pointer bit patterns (the Mutex needs Sendable values).
+    private static let stores = Mutex<[String: (store: UInt, loaded: ContinuousClock.Instant)]>([:])
+
+    /// A new reference to the store for `caFile`; the caller frees it with X509_STORE_free.
+    static func store(caFile: String?) -> OpaquePointer? {
+        let key = caFile ?? ""
+        return stores.withLock { table -> OpaquePointer? in
+            if let entry = table[key], ContinuousClock.now - entry.loaded < maxAge,
+               let store = OpaquePointer(bitPattern: entry.store) {
+                X509_STORE_up_ref(store)
+                return store
+            }
+            guard let loaded = caFile.map({ $0.withCString { stsc_load_store($0) } }) ?? stsc_load_store(nil) else { return nil }
+            if let old = table[key].flatMap({ OpaquePointer(bitPattern: $0.store) }) { X509_STORE_free(old) }
+            table[key] = (UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(loaded))), ContinuousClock.now)
+            X509_STORE_up_ref(loaded)
+            return loaded
+        }
+    }
+}
+
+/// Lower-case hex of bytes, without a formatter call per byte.
+func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Certificates already parsed, by SHA-256 of their DER: a fingerprint names the bytes, so a hit
