@@ -69,6 +69,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "STSCoreTests", dependencies: ["STSCore", "STSTestSupport"]),
+        // Times DomainName.normalize on hostile names of 1k to 256k characters (linear, checked before encoding).
+        .executableTarget(name: "stswatch-domainname-bench", dependencies: ["STSCore"], path: "Benchmarks/domainname-bench"),
         // Runs the real binary: depends on it so `swift build --build-tests` builds it.
         .testTarget(name: "StswatchCLITests", dependencies: ["stswatch", "STSLab", "STSStore", "STSTestSupport", "STSDemo", "STSCore"]),
         .testTarget(name: "STSGzipTests", dependencies: ["STSGzip", "STSCore", "STSTestSupport"]),
