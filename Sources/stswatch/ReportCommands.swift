@@ -12,9 +12,7 @@ struct ReportFilterOptions: ParsableArguments {
 
     func validate() throws {
         if let domain { try validateDomainArguments([domain]) }
-        if let since, DurationText.parse(since) == nil {
-            throw ValidationError("--since must be a duration like 30m, 24h or 7d, not \"\(since)\"")
-        }
+        if let since { _ = try durationOption(since, "since", example: "30m, 24h or 7d", allowZero: true) }
     }
 
     /// The start of the period, from now.
