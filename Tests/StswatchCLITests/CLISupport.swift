@@ -20,10 +20,12 @@ enum CLI {
     }
 
     /// Runs `stswatch ARGS`, feeding `stdin`, and waits for it (bounded by `timeout` seconds).
+    /// `executable` runs a copy of the binary elsewhere; `directory` is the working directory.
     static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-                    timeout: TimeInterval = 60) throws -> Result {
+                    timeout: TimeInterval = 60, executable: URL? = nil, directory: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
