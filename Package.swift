@@ -122,6 +122,8 @@ let package = Package(
                           path: "Benchmarks/stswatch-store-bench"),
         // Prints latency and throughput of the DNS adapter against the lab's bench domains.
         .executableTarget(name: "stsdns-bench", dependencies: ["STSDNS", "STSCore", "STSLab"], path: "Benchmarks/stsdns-bench"),
+        // Times DomainName.normalize on hostile names of 1k to 256k characters (linear, checked before encoding).
+        .executableTarget(name: "stswatch-domainname-bench", dependencies: ["STSCore"], path: "Benchmarks/domainname-bench"),
         // Prints latency and throughput of the libcurl adapters against the lab's bench domains.
         .executableTarget(name: "stscurl-bench", dependencies: ["STSCurl", "STSCore", "STSLab"], path: "Benchmarks/stscurl-bench"),
         // Checks N lab domains sharing M MX hosts and prints rate, memory and connections per MX address.

@@ -19,6 +19,16 @@ int stswatch_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
 #endif
 }
 
+int stswatch_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+#else
+    (void)actions;
+    (void)path;
+    return ENOSYS;
+#endif
+}
+
 int stswatch_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }

@@ -124,29 +124,59 @@ public struct ConfigFile: Sendable, Hashable {
     /// Reads a duration such as `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
     public func duration(_ section: String, _ key: String, file: String) throws(ParseError) -> Duration? {
         guard let e = value(section, key) else { return nil }
-        guard let d = DurationText.parse(e.value) else {
+        do {
+            return try DurationText.parseChecked(e.value)
+        } catch .tooLong {
+            throw ParseError(file: file, line: e.line, message: "\(key) must be at most 3650d (10 years), not \"\(e.value)\"")
+        } catch {
             throw ParseError(file: file, line: e.line, message: "\(key) must be a duration like 30s, 15m, 2h or 7d, not \"\(e.value)\"")
         }
-        return d
     }
 }
 
 /// Durations as people write them on a command line or in a file: `30s`, `15m`, `2h`, `7d`, `1w`.
 public enum DurationText {
+    /// The longest duration accepted: 3650 days. Longer ones are typing mistakes, and a value
+    /// near `Int.max` seconds overflows wherever it is turned into nanoseconds or added to a date.
+    public static let maximumSeconds = 3_650 * 86_400
+
+    /// Why a text is not a usable duration.
+    public enum Problem: Error, Hashable, Sendable, CustomStringConvertible {
+        case notADuration(String)
+        case tooLong(String)
+
+        public var description: String {
+            switch self {
+            case .notADuration(let t): "\"\(t)\" is not a duration like 30s, 15m, 2h or 7d"
+            case .tooLong(let t): "\"\(t)\" is longer than the longest duration accepted, 3650d (10 years)"
+            }
+        }
+    }
+
+    /// The duration, or nil when the text is not one or is too long (``parseChecked(_:)`` says which).
     public static func parse(_ text: String) -> Duration? {
+        try? parseChecked(text)
+    }
+
+    /// The duration, checked against ``maximumSeconds`` without ever overflowing.
+    public static func parseChecked(_ text: String) throws(Problem) -> Duration {
         let t = text.trimmingWhitespace.lowercased()
         let unitIndex = t.firstIndex(where: { !$0.isASCIIDigit }) ?? t.endIndex
-        guard let n = Int(t[..<unitIndex]), n >= 0 else { return nil }
-        let unit = t[unitIndex...]
-        let seconds: Int? = switch unit {
-        case "", "s": n
-        case "m": n * 60
-        case "h": n * 3_600
-        case "d": n * 86_400
-        case "w": n * 604_800
+        let digits = t[..<unitIndex]
+        let multiplier: Int? = switch t[unitIndex...] {
+        case "", "s": 1
+        case "m": 60
+        case "h": 3_600
+        case "d": 86_400
+        case "w": 604_800
         default: nil
         }
-        return seconds.map { .seconds($0) }
+        guard !digits.isEmpty, let multiplier else { throw .notADuration(text) }
+        // Only digits: a number too large for Int is simply too long.
+        guard let n = Int(digits) else { throw .tooLong(text) }
+        let (seconds, overflow) = n.multipliedReportingOverflow(by: multiplier)
+        guard !overflow, seconds <= maximumSeconds else { throw .tooLong(text) }
+        return .seconds(seconds)
     }
 
     /// "3h 5m", "2d 4h", "45s": short, for the dashboard and text output.

@@ -32,6 +32,8 @@ public struct TLSRPTRecord: Sendable, Hashable, Codable {
         case emptyURI
         case unsupportedScheme(String)
         case badMailto(String)
+        /// A `mailto:` URI whose address, percent-decoded, holds a control or invisible character.
+        case mailtoControlCharacter(uri: String, scalar: UInt32)
         case badHTTPS(String)
 
         public var description: String {
@@ -46,6 +48,8 @@ public struct TLSRPTRecord: Sendable, Hashable, Codable {
             case .emptyURI: "rua has an empty URI (a stray comma)"
             case .unsupportedScheme(let u): "rua URI \"\(u)\" is neither mailto: nor https: (RFC 8460 §3)"
             case .badMailto(let u): "rua URI \"\(u)\" is not a valid mailto: address"
+            case .mailtoControlCharacter(let u, let scalar):
+                "rua URI \"\(u)\" decodes to an address with the control or invisible character U+\(String(format: "%04X", scalar))"
             case .badHTTPS(let u): "rua URI \"\(u)\" is not a valid https: URL"
             }
         }
@@ -104,6 +108,10 @@ public struct TLSRPTRecord: Sendable, Hashable, Codable {
             // mailto:addr-spec, optionally ?headers (RFC 6068); one address per URI.
             let address = String(rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
             let decoded = address.removingPercentEncoding ?? address
+            // %1B, %0D%0A and the like would reach log lines and mail headers as the real thing.
+            if let bad = decoded.unicodeScalars.first(where: \.isControlOrInvisible) {
+                throw .mailtoControlCharacter(uri: uri, scalar: bad.value)
+            }
             guard let at = decoded.lastIndex(of: "@"),
                   !decoded[..<at].isEmpty,
                   DomainName.isHostName(String(decoded[decoded.index(after: at)...])),

@@ -64,7 +64,9 @@ public enum FailuresView {
                 grid.put("loading…", x: body.x + 2, y: body.y + 1, role: .dim)
                 return
             }
-            let lines = ReportView.lines(report, width: body.width, glyphs: glyphs)
+            // Laid out by the reducer (`clampAll`) when the report or width changed; never per frame.
+            let cached = f.reportLines.flatMap { $0.reportID == report.id && $0.width == body.width ? $0.lines : nil }
+            let lines = cached ?? ReportView.lines(report, width: body.width, glyphs: glyphs)
             grid.draw(lines: lines, from: f.reportLine, in: body)
             DetailView.scrollMarker(into: &grid, rect: body, first: f.reportLine, total: lines.count, glyphs: glyphs)
         }
@@ -167,6 +169,7 @@ public enum ReportView {
          value.map { Span($0, role) } ?? Span("(absent)", .dim)]
     }
 
+    /// The report's lines at `width` (`glyphs` does not change them, so the reducer's copy serves every theme).
     public static func lines(_ full: FullReport, width: Int, glyphs: Glyphs) -> [Line] {
         let r = full.report
         var out: [Line] = []

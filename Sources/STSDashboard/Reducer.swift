@@ -86,6 +86,7 @@ public enum Dashboard {
             guard case .report(_, let summary) = state.failures.level else { return [] }
             if let report, report.id == summary.id {
                 state.failures.report = report
+                state.failures.reportLines = nil
                 clampAll(&state)
             } else if report == nil {
                 say(&state, "report \(summary.id) is no longer in the store", error: true)
@@ -408,8 +409,15 @@ public enum Dashboard {
         clamp(scroll: &state.failures.reportScroll, selected: state.failures.reports.firstIndex { $0.id == state.failures.reportSelection },
               count: state.failures.reports.count, visible: layout.failureRows)
         if let report = state.failures.report {
-            let lines = ReportView.lines(report, width: layout.body.width, glyphs: .ascii).count
+            let width = layout.body.width
+            if state.failures.reportLines?.reportID != report.id || state.failures.reportLines?.width != width {
+                state.failures.reportLines = ReportLines(reportID: report.id, width: width,
+                                                         lines: ReportView.lines(report, width: width, glyphs: .ascii))
+            }
+            let lines = state.failures.reportLines?.lines.count ?? 0
             state.failures.reportLine = min(max(0, state.failures.reportLine), max(0, lines - layout.reportRows))
+        } else {
+            state.failures.reportLines = nil
         }
     }
 }

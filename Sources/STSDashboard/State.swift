@@ -50,6 +50,9 @@ public struct FailuresState: Sendable, Hashable {
     public var reportSelection: String?
     public var reportScroll = 0
     public var report: FullReport?
+    /// The full report as lines, made by the reducer when the report or the width changes, so a
+    /// frame only draws them (a report's lines cost a pass over up to 64 KiB of raw JSON).
+    public internal(set) var reportLines: ReportLines?
     /// First line shown of the full report.
     public var reportLine = 0
     public var filter = ""
@@ -67,6 +70,13 @@ public struct FailuresState: Sendable, Hashable {
                 .contains { $0.lowercased().contains(f) }
         }
     }
+}
+
+/// One report laid out at one width.
+public struct ReportLines: Sendable, Hashable {
+    public var reportID: String
+    public var width: Int
+    public var lines: [Line]
 }
 
 /// The whole UI state: pure data, changed only by ``Dashboard/reduce(_:_:)``.

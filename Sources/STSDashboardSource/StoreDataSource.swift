@@ -100,6 +100,9 @@ public final class StoreDataSource: DashboardDataSource {
             byID[id] = g
             let cause: String? = try {
                 guard index < causeLookups, let d = g.domain, let r = g.resultType else { return nil }
+                // A report's policy domain may be anything; a name that is no domain has no live cause,
+                // and one such report must not take the whole list down.
+                guard (try? DomainName.normalize(d)) != nil else { return nil }
                 return try store.liveCause(domain: d, mx: g.mx, resultType: r)
             }()
             return STSDashboard.FailureGroup(id: id, domain: g.domain ?? "", periodStart: g.firstSeen, periodEnd: g.lastSeen,

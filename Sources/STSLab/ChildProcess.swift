@@ -92,7 +92,7 @@ public final class ChildProcess: Sendable {
     ///     for us does not reach it, and ``kill()`` reaches whatever it started too.
     public init(_ argv: [String], environment: [String: String]? = nil,
                 stdin: ChildStdio = .null, stdout: ChildStdio = .null, stderr: ChildStdio = .null,
-                newProcessGroup: Bool = false) throws(ChildProcessError) {
+                newProcessGroup: Bool = false, directory: String? = nil) throws(ChildProcessError) {
         precondition(!argv.isEmpty, "ChildProcess needs a command")
         command = argv.joined(separator: " ")
         inGroup = newProcessGroup
@@ -149,6 +149,13 @@ public final class ChildProcess: Sendable {
             }
         }
         // Last, so the descriptors above are in place first: nothing from 3 up reaches the child.
+        if let directory {
+            let code = stswatch_spawn_addchdir(&actions, directory)
+            guard code == 0 else {
+                closeAll(keepingOurs: false)
+                throw ChildProcessError("\(command): cannot start in \(directory): \(String(cString: strerror(code)))")
+            }
+        }
         let closeFrom = stswatch_spawn_addclosefrom(&actions, 3)
         guard closeFrom == 0 else {
             closeAll(keepingOurs: false)
@@ -311,9 +318,9 @@ public final class ChildProcess: Sendable {
     /// so a grandchild that keeps the pipes open (a daemon) cannot make this wait. On the deadline
     /// the child and its process group are killed and the error says what it printed so far.
     public static func run(_ argv: [String], input: Data? = nil, environment: [String: String]? = nil,
-                           timeout: TimeInterval) throws(ChildProcessError) -> Output {
+                           directory: String? = nil, timeout: TimeInterval) throws(ChildProcessError) -> Output {
         let child = try ChildProcess(argv, environment: environment, stdin: input == nil ? .null : .pipe,
-                                     stdout: .pipe, stderr: .pipe, newProcessGroup: true)
+                                     stdout: .pipe, stderr: .pipe, newProcessGroup: true, directory: directory)
         return try child.collect(input: input.map { [UInt8]($0) } ?? [], timeout: timeout)
     }
 

@@ -72,6 +72,8 @@ public struct LabHost: Sendable, Decodable {
 
 public enum LabError: Error, CustomStringConvertible {
     case scriptNotFound([String])
+    /// No trustworthy lab beside the executable: each path tried, with why it was passed over.
+    case notInstalled(executable: String, tried: [String])
     case exited(status: Int32, log: String)
     case notReady(seconds: Int, log: String)
     case badManifest(path: String, reason: String)
@@ -83,6 +85,11 @@ public enum LabError: Error, CustomStringConvertible {
             "lab: stswatch-lab stats gave no connection counts: \(output)"
         case .scriptNotFound(let tried):
             "lab: cannot find lab/stswatch-lab (tried \(tried.joined(separator: ", "))); set STSWATCH_LAB"
+        case .notInstalled(let executable, let tried):
+            """
+            lab: no lab installed beside \(executable) (\(tried.joined(separator: "; "))); \
+            install lab/ at ../share/stswatch/lab relative to the executable, or run the binary built in the source tree
+            """
         case .exited(let status, let log):
             "lab: exited with status \(status) before it was ready\n\(log)"
         case .notReady(let seconds, let log):
@@ -102,9 +109,13 @@ public final class Lab: Sendable {
     private let process: ChildProcess
 
     /// Starts a lab and waits until it has written its manifest.
+    /// `script` is the lab to run (the product passes ``installedScript()``); nil finds it with
+    /// ``locateScript()``, for tests and benchmarks. With `systemPath` the lab runs with a fixed
+    /// system `PATH`, so neither its interpreter nor its servers come from the caller's `PATH`.
     public static func start(prefix: String = "127.77", benchDomains: Int = 0, benchMX: Int = 10,
-                             directory: URL? = nil, readyTimeout: Int = 120) throws -> Lab {
-        let script = try locateScript()
+                             directory: URL? = nil, readyTimeout: Int = 120,
+                             script: String? = nil, systemPath: Bool = false) throws -> Lab {
+        let script = try script ?? locateScript()
         let dir = directory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("stswatch-lab-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -120,7 +131,14 @@ public final class Lab: Sendable {
         // Through ChildProcess: the lab and its servers live as long as this process, so they must
         // not inherit a pipe some other thread has open (see ChildProcess), and must get SIGTERM. A
         // group of its own, as before: the lab decides when to stop (our exit, or our SIGTERM).
-        let process = try ChildProcess(arguments, stdout: .file(logURL.path), stderr: .sameAsOutput, newProcessGroup: true)
+        var environment: [String: String]?
+        if systemPath {
+            var env = ProcessInfo.processInfo.environment
+            env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            environment = env
+        }
+        let process = try ChildProcess(arguments, environment: environment, stdout: .file(logURL.path), stderr: .sameAsOutput,
+                                       newProcessGroup: true)
 
         let deadline = Date().addingTimeInterval(TimeInterval(readyTimeout))
         while !FileManager.default.fileExists(atPath: manifestURL.path) {
@@ -212,7 +230,9 @@ public final class Lab: Sendable {
         return smtp.compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 
-    /// Finds `lab/stswatch-lab`: `$STSWATCH_LAB`, then upward from the working directory and this executable.
+    /// Finds `lab/stswatch-lab` for tests and benchmarks: `$STSWATCH_LAB`, then upward from this
+    /// executable and from this source file. Never for the product, which runs code as root:
+    /// it uses ``installedScript(executable:)``.
     public static func locateScript() throws -> String {
         var tried: [String] = []
         if let explicit = ProcessInfo.processInfo.environment["STSWATCH_LAB"] {
@@ -220,7 +240,6 @@ public final class Lab: Sendable {
             tried.append(explicit)
         }
         let starts = [
-            URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
             URL(fileURLWithPath: CommandLine.arguments.first ?? ".").deletingLastPathComponent(),
             URL(fileURLWithPath: #filePath).deletingLastPathComponent(),
         ]
@@ -234,6 +253,66 @@ public final class Lab: Sendable {
             }
         }
         throw LabError.scriptNotFound(tried)
+    }
+
+    /// The lab installed beside the executable, and only there: `BINDIR/../share/stswatch/lab/stswatch-lab`,
+    /// or the source tree a SwiftPM build ran in (`ROOT/.build/TRIPLE/CONFIG/stswatch`, with
+    /// `ROOT/Package.swift`). Never the working directory or the environment: the demo runs as root.
+    ///
+    /// The script, and every folder above it, must be owned by root or by the executable's owner and
+    /// writable by no one else (a root-owned sticky folder such as /tmp is allowed): whoever could change
+    /// the lab could as well change the binary. `executable` (a real path) is for tests.
+    public static func installedScript(executable: String? = nil) -> Result<String, LabError> {
+        let exe = executable ?? currentExecutable()
+        var owner = stat()
+        guard stat(exe, &owner) == 0 else { return .failure(.notInstalled(executable: exe, tried: ["cannot stat the executable"])) }
+        let binDir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        var candidates = [binDir.appendingPathComponent("../share/stswatch/lab/stswatch-lab").standardizedFileURL.path]
+        for up in [3, 2] {
+            var root = binDir
+            for _ in 0..<(up - 1) { root.deleteLastPathComponent() }
+            root = root.deletingLastPathComponent().standardizedFileURL
+            if FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+                candidates.append(root.appendingPathComponent("lab/stswatch-lab").path)
+            }
+        }
+        var tried: [String] = []
+        for candidate in candidates {
+            if let reason = untrusted(candidate, owners: [0, owner.st_uid]) {
+                tried.append("\(candidate): \(reason)")
+            } else {
+                return .success(candidate)
+            }
+        }
+        return .failure(.notInstalled(executable: exe, tried: tried))
+    }
+
+    /// Why `path` cannot be trusted to run as root, or nil when it can.
+    static func untrusted(_ path: String, owners: Set<uid_t>) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "absent" }
+        guard info.st_mode & S_IFMT == S_IFREG else { return "not a regular file" }
+        guard info.st_mode & 0o111 != 0 else { return "not executable" }
+        guard owners.contains(info.st_uid) else { return "owned by uid \(info.st_uid)" }
+        guard info.st_mode & 0o022 == 0 else { return "writable by group or others" }
+        var dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        while true {
+            guard lstat(dir.path, &info) == 0 else { return "\(dir.path) cannot be read" }
+            guard owners.contains(info.st_uid) else { return "\(dir.path) is owned by uid \(info.st_uid)" }
+            let sticky = info.st_mode & S_ISVTX != 0 && info.st_uid == 0
+            guard info.st_mode & 0o022 == 0 || sticky else { return "\(dir.path) is writable by group or others" }
+            if dir.path == "/" { return nil }
+            dir.deleteLastPathComponent()
+        }
+    }
+
+    /// This process's executable, symlinks resolved.
+    static func currentExecutable() -> String {
+        #if os(Linux)
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        #endif
+        let argv0 = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: argv0).resolvingSymlinksInPath().path
     }
 
     private static func readLog(_ url: URL) -> String {

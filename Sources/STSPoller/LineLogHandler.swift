@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import STSCore
 import Synchronization
 
 /// A swift-log handler writing one line per message to standard error or a file.
@@ -69,7 +70,32 @@ public struct LineLogHandler: LogHandler {
         if !all.isEmpty {
             line += " " + all.keys.sorted().map { "\($0)=\(all[$0]!)" }.joined(separator: " ")
         }
-        sink.write(line.replacingOccurrences(of: "\n", with: "\\n") + "\n")
+        sink.write(Self.escaped(line) + "\n")
+    }
+
+    /// `text` as one inert line: line breaks and tabs as `\n`, `\r`, `\t`, every other control or
+    /// invisible character (ESC, BEL, C1, bidi overrides, zero-width) as `\u{XXXX}`.
+    ///
+    /// Messages carry remote text (EHLO lines, report fields, `mailto:` addresses): a log file read
+    /// with `tail` or `less -R` on a terminal must not obey it, and one event stays one line.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: \.isControlOrInvisible) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 16)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.isControlOrInvisible {
+                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -53,9 +53,14 @@ public final class Store: Sendable {
         case .readWrite:
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try PrivateFiles.createFolder(folder)
             } catch {
-                throw StoreError.cannotCreateFolder(folder, reason: "\(error.localizedDescription)")
+                throw StoreError.cannotCreateFolder(error.path, reason: error.reason)
+            }
+            do {
+                try PrivateFiles.createFile(path)
+            } catch {
+                throw StoreError.cannotOpen(path, reason: error.reason)
             }
         case .readOnly:
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noDatabase(path) }

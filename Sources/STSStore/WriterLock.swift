@@ -62,9 +62,8 @@ public final class WriterLock: @unchecked Sendable {
     public static func acquire(for dbPath: String, program: String = "stswatch poller", now: Date = Date()) throws(Failure) -> WriterLock {
         let path = dbPath + ".lock"
         // The poller takes the lock before opening the store, which creates the folder: create it here too.
-        try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                                 withIntermediateDirectories: true)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try? PrivateFiles.createFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno

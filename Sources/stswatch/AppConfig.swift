@@ -187,10 +187,7 @@ struct AppConfig {
     private mutating func apply(_ o: ProbeOptions) throws {
         func duration(_ text: String?, _ name: String) throws -> Duration? {
             guard let text else { return nil }
-            guard let d = DurationText.parse(text), d > .zero else {
-                throw ValidationError("--\(name) must be a duration like 30s, 2m or 1h, not \"\(text)\"")
-            }
-            return d
+            return try durationOption(text, name, example: "30s, 2m or 1h")
         }
         if let v = o.resolver { probe.resolver = v }
         if let v = o.caFile { probe.caFile = v }
@@ -267,4 +264,18 @@ enum CacheAccess {
             throw ExitCode(failureStatus)
         }
     }
+}
+
+/// A duration given on the command line (positive unless `allowZero`, at most 3650 days), or a usage error naming the option.
+func durationOption(_ text: String, _ name: String, example: String, allowZero: Bool = false) throws -> Duration {
+    let d: Duration
+    do {
+        d = try DurationText.parseChecked(text)
+    } catch .tooLong {
+        throw ValidationError("--\(name) must be at most 3650d (10 years), not \"\(text)\"")
+    } catch {
+        throw ValidationError("--\(name) must be a duration like \(example), not \"\(text)\"")
+    }
+    guard d > .zero || allowZero else { throw ValidationError("--\(name) must be longer than 0 seconds, not \"\(text)\"") }
+    return d
 }

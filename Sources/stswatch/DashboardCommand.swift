@@ -6,6 +6,7 @@ import STSCheck
 import STSCore
 import STSDashboard
 import STSDashboardSource
+import STSLab
 import STSPoller
 import STSStore
 import STSTerminal
@@ -19,9 +20,11 @@ struct DashboardCommand: ParsableCommand {
             Shows every watched domain, its detail, and the TLS-RPT failures reported for it. If no \
             `stswatch poll` holds the database's writer lock, the dashboard runs the poller itself \
             (logging to $XDG_STATE_HOME/stswatch/dashboard.log, or [poll] log_file); otherwise it \
-            names the poller's pid and only reads. With the default database and no domains yet, or \
-            with --demo, it starts the loopback lab (root needed: it binds ports 25, 53 and 443 on \
-            127.77.0.0/16) and shows every lab scenario with generated TLS-RPT reports, offline.
+            names the poller's pid and only reads. With --demo, or with the default database, no \
+            domains yet and the lab installed beside the executable (../share/stswatch/lab, or the \
+            source tree it was built in), it starts the loopback lab (root needed: it binds ports \
+            25, 53 and 443 on 127.77.0.0/16) and shows every lab scenario with generated TLS-RPT \
+            reports, offline. The lab is never looked for in the working directory or the environment.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Colour theme: a name from the themes folders or a .theme file (default: [dashboard] theme, else dark).", valueName: "name|path"))
@@ -42,7 +45,8 @@ struct DashboardCommand: ParsableCommand {
         let explicitDB = storeOptions.db ?? config.db
         var path = config.databasePath(storeOptions.db)
         var demoSession: DemoSession?
-        if demo || (explicitDB == nil && Self.hasNoDomains(path)) {
+        // Unasked, the demo opens only with nothing else to show and a lab installed beside the binary.
+        if demo || (explicitDB == nil && Self.hasNoDomains(path) && (try? Lab.installedScript().get()) != nil) {
             demoSession = try DemoSession.start(config: &config)
             path = demoSession!.databasePath
         }

@@ -34,10 +34,19 @@ struct DemoSession {
                 """)
             throw ExitCode(ExitStatus.ioError)
         }
-        FileHandle.standardError.write(Data("stswatch: no domains watched yet: starting the demo lab on \(prefix).x (a few seconds)…\n".utf8))
+        // Only the lab installed beside this executable: never one from the working directory or
+        // the environment, since it runs as root (see Lab.installedScript).
+        let script: String
+        switch Lab.installedScript() {
+        case .success(let path): script = path
+        case .failure(let error):
+            Output.error("cannot start the demo: \(error)")
+            throw ExitCode(ExitStatus.ioError)
+        }
+        FileHandle.standardError.write(Data("stswatch: starting the demo lab on \(prefix).x (a few seconds)…\n".utf8))
         let lab: Lab
         do {
-            lab = try Lab.start(prefix: prefix)
+            lab = try Lab.start(prefix: prefix, script: script, systemPath: true)
         } catch {
             Output.error("cannot start the demo lab: \(error)")
             throw ExitCode(ExitStatus.ioError)

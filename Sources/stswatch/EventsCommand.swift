@@ -22,9 +22,7 @@ struct EventsCommand: ParsableCommand {
 
     func validate() throws {
         if let domain { try validateDomainArguments([domain]) }
-        if let since, DurationText.parse(since) == nil {
-            throw ValidationError("--since must be a duration like 30m, 24h or 7d, not \"\(since)\"")
-        }
+        if let since { _ = try durationOption(since, "since", example: "30m, 24h or 7d", allowZero: true) }
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
     }
 

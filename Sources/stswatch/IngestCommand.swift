@@ -120,9 +120,9 @@ struct IngestCommand: AsyncParsableCommand {
             try c.encode(summary.new, forKey: .new)
             try c.encode(summary.duplicate, forKey: .duplicate)
             try c.encode(summary.rejected, forKey: .rejected)
-            // JSON escapes control characters itself; sanitizing keeps the text the same as on the terminal.
-            try c.encode(summary.problems.map { Problem(source: Output.safe($0.source), reason: Output.safe($0.reason)) }, forKey: .problems)
-            if let stopped = summary.stoppedEarly { try c.encode(Output.safe(stopped), forKey: .stoppedEarly) } else { try c.encodeNil(forKey: .stoppedEarly) }
+            // Texts as they are: `Output.jsonLine` escapes what a terminal would obey (README, "JSON output").
+            try c.encode(summary.problems.map { Problem(source: $0.source, reason: $0.reason) }, forKey: .problems)
+            if let stopped = summary.stoppedEarly { try c.encode(stopped, forKey: .stoppedEarly) } else { try c.encodeNil(forKey: .stoppedEarly) }
         }
     }
 }

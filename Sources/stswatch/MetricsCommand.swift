@@ -28,22 +28,10 @@ struct MetricsCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
         }
-        // The temporary file sits beside the target so the rename stays within one file system.
-        let target = URL(fileURLWithPath: output)
-        let temporary = target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
-            try Data(text.utf8).write(to: temporary)
-            guard rename(temporary.path, target.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                Output.error("\(output): cannot replace it: \(reason)")
-                throw ExitCode(ExitStatus.ioError)
-            }
-        } catch let error as ExitCode {
-            throw error
+            try MetricsFile.write(text, to: output)
         } catch {
-            Output.error("\(output): cannot write: \(error.localizedDescription)")
+            Output.error(error.description)
             throw ExitCode(ExitStatus.ioError)
         }
     }

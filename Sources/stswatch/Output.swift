@@ -10,11 +10,16 @@ enum Output {
         return e
     }()
 
-    /// One JSON value on one line.
+    /// One JSON value on one line, lossless and safe to print (see ``json(_:)``).
     static func jsonLine(_ value: some Encodable) throws {
-        let data = try jsonEncoder.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        FileHandle.standardOutput.write(Data(try json(value) + [UInt8(ascii: "\n")]))
+    }
+
+    /// The one rule for every command's `--json`: strings hold exactly what was received (never
+    /// sanitised or clipped), and every control or invisible character is a `\u` escape, so the
+    /// output is exact for a script and inert on a terminal.
+    static func json(_ value: some Encodable) throws -> [UInt8] {
+        JSONText.escapingInvisible(Array(try jsonEncoder.encode(value)))
     }
 
     static func line(_ text: String = "") {
@@ -66,8 +71,12 @@ enum Output {
         return "\(indent)\(label) \(finding.code.rawValue) [\(safe(finding.subject))] \(safe(finding.message))"
     }
 
-    /// Text from files or the network, stripped of anything a terminal would interpret.
-    static func safe(_ text: String) -> String { text.sanitizedForTerminal }
+    /// The longest field text output shows; a longer one ends in "…" (JSON output is never clipped).
+    static let fieldLimit = 200
+
+    /// Text from files or the network, stripped of anything a terminal would interpret and
+    /// clipped to ``fieldLimit`` characters.
+    static func safe(_ text: String) -> String { text.sanitizedForTerminal(limit: fieldLimit) }
 }
 
 /// Exit statuses of `lint` and the input helpers (`check` and `status` use ``DomainStatus/exitCode``).

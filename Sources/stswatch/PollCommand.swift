@@ -36,9 +36,7 @@ struct PollCommand: AsyncParsableCommand {
     func run() async throws {
         var config = try AppConfig.load(configOptions, probe: probeOptions)
         if let text = interval {
-            guard let d = DurationText.parse(text), d > .zero else {
-                throw ValidationError("--interval must be a duration like 15m or 1h, not \"\(text)\"")
-            }
+            let d = try durationOption(text, "interval", example: "15m or 1h")
             config.poll.schedule.interval = TimeInterval(d.components.seconds)
         }
         let path = config.databasePath(storeOptions.db)

@@ -12,9 +12,7 @@ struct ReportFilterOptions: ParsableArguments {
 
     func validate() throws {
         if let domain { try validateDomainArguments([domain]) }
-        if let since, DurationText.parse(since) == nil {
-            throw ValidationError("--since must be a duration like 30m, 24h or 7d, not \"\(since)\"")
-        }
+        if let since { _ = try durationOption(since, "since", example: "30m, 24h or 7d", allowZero: true) }
     }
 
     /// The start of the period, from now.
@@ -69,7 +67,7 @@ struct ReportsCommand: ParsableCommand {
         date.map { $0.formatted(.iso8601) } ?? text.map(Output.safe) ?? "-"
     }
 
-    /// The `--json` shape of one report; every text made safe for a terminal that a script may echo to.
+    /// The `--json` shape of one report: texts as received (`Output.jsonLine` escapes what a terminal would obey).
     struct ReportJSON: Encodable {
         var id: Int64
         var organization: String?
@@ -93,18 +91,18 @@ struct ReportsCommand: ParsableCommand {
 
         init(_ row: ReportRow) {
             id = row.id
-            organization = row.organization.map(Output.safe)
-            reportID = row.reportID.map(Output.safe)
-            start = row.start.map { $0.formatted(.iso8601) } ?? row.startText.map(Output.safe)
-            end = row.end.map { $0.formatted(.iso8601) } ?? row.endText.map(Output.safe)
-            policyDomains = row.policyDomains.map(Output.safe)
+            organization = row.organization
+            reportID = row.reportID
+            start = row.start.map { $0.formatted(.iso8601) } ?? row.startText
+            end = row.end.map { $0.formatted(.iso8601) } ?? row.endText
+            policyDomains = row.policyDomains
             successful = row.totalSuccessful
             failed = row.totalFailed
-            source = Output.safe(row.source)
+            source = row.source
             receivedAt = row.receivedAt
-            contact = row.contact.map(Output.safe)
-            mailSubject = row.mail.subject.map(Output.safe)
-            mailMessageID = row.mail.messageID.map(Output.safe)
+            contact = row.contact
+            mailSubject = row.mail.subject
+            mailMessageID = row.mail.messageID
             oddities = row.oddityCount
         }
 
@@ -228,17 +226,17 @@ struct FailuresCommand: ParsableCommand {
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(group.domain.map(Output.safe), forKey: .domain)
+            try c.encode(group.domain, forKey: .domain)
             // Only the fields grouped by appear; null within them means the reports left the field out.
-            if group.by.contains(.resultType) { try c.encode(group.resultType.map(Output.safe), forKey: .resultType) }
-            if group.by.contains(.mx) { try c.encode(group.mx.map(Output.safe), forKey: .mx) }
-            if group.by.contains(.sendingIP) { try c.encode(group.sendingIP.map(Output.safe), forKey: .sendingIP) }
-            if group.by.contains(.reporter) { try c.encode(group.reporter.map(Output.safe), forKey: .reporter) }
+            if group.by.contains(.resultType) { try c.encode(group.resultType, forKey: .resultType) }
+            if group.by.contains(.mx) { try c.encode(group.mx, forKey: .mx) }
+            if group.by.contains(.sendingIP) { try c.encode(group.sendingIP, forKey: .sendingIP) }
+            if group.by.contains(.reporter) { try c.encode(group.reporter, forKey: .reporter) }
             try c.encode(group.sessions, forKey: .sessions)
             try c.encode(group.reportCount, forKey: .reports)
             try c.encode(group.firstSeen, forKey: .firstSeen)
             try c.encode(group.lastSeen, forKey: .lastSeen)
-            try c.encode(liveCause.map(Output.safe), forKey: .liveCause)
+            try c.encode(liveCause, forKey: .liveCause)
         }
     }
 }

@@ -122,10 +122,11 @@ struct StatusCommand: ParsableCommand {
         func emit(_ domain: String, _ status: DomainStatus?, _ json: String?) throws {
             if let status, let json {
                 worst = max(worst, status)
-                buffer.append(contentsOf: try transcoder.outputLine(stored: json, domain: domain))
+                // The same bytes `Output.json` makes for `check --json`, invisible characters escaped.
+                buffer.append(contentsOf: JSONText.escapingInvisible(try transcoder.outputLine(stored: json, domain: domain)))
             } else {
                 worst = max(worst, .unknown)
-                buffer.append(contentsOf: try Output.jsonEncoder.encode(NeverChecked(domain: domain)))
+                buffer.append(contentsOf: try Output.json(NeverChecked(domain: domain)))
             }
             buffer.append(UInt8(ascii: "\n"))
             if buffer.count >= 1 << 20 { flush() }

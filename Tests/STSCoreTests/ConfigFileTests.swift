@@ -69,6 +69,25 @@ import Testing
         #expect(DurationText.parse(text) == nil)
     }
 
+    /// Huge durations are a clear error, never an arithmetic trap.
+    @Test(arguments: ["9223372036854775807w", "99999999999999999999", "15250284452471w", "3651d", "315360001", "99999999999999d"])
+    func hugeDurations(text: String) {
+        #expect(throws: DurationText.Problem.tooLong(text)) { try DurationText.parseChecked(text) }
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func longestDuration() throws {
+        #expect(try DurationText.parseChecked("3650d") == .seconds(315_360_000))
+        #expect(try DurationText.parseChecked("521w") == .seconds(315_100_800))
+    }
+
+    @Test func hugeDurationInAFileNamesTheLine() throws {
+        let config = try ConfigFile.parse("version = 1\n[poll]\ninterval = 9223372036854775807w\n", file: "c")
+        #expect(throws: ConfigFile.ParseError(file: "c", line: 3, message: "interval must be at most 3650d (10 years), not \"9223372036854775807w\"")) {
+            try config.duration("poll", "interval", file: "c")
+        }
+    }
+
     @Test(arguments: [(5, "5s"), (75, "1m 15s"), (3_600, "1h"), (3_700, "1h 1m"), (90_000, "1d 1h"), (700, "11m")])
     func formatting(seconds: Int, text: String) {
         #expect(DurationText.format(seconds: seconds) == text)

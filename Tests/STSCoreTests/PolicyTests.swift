@@ -156,4 +156,49 @@ import Testing
     func rejects(input: String) {
         #expect(throws: DomainName.Problem.self) { try DomainName.normalize(input) }
     }
+
+    /// Lengths at and past the limits, in ASCII, U-labels and decomposed input.
+    @Test(arguments: [
+        (String(repeating: "a", count: 63) + ".example", true),
+        (String(repeating: "a", count: 64) + ".example", false),
+        // An A-label of exactly 63 octets from a U-label: "xn--" + 55 'a' + "-" + 3 digits; one more is 64.
+        (String(repeating: "a", count: 55) + "ä.example", true),
+        (String(repeating: "a", count: 56) + "ä.example", false),
+        // Decomposed input composes first: u + U+0308 is ü.
+        ("bu\u{308}cher.example", true),
+        // 60 scalars cannot fit after "xn--", whatever they are.
+        (String(repeating: "ä", count: 60) + ".example", false),
+        // 253 octets is the longest name; 254 is too long.
+        ([String](repeating: String(repeating: "a", count: 62), count: 4).joined(separator: ".") + ".a", true),
+        ([String](repeating: String(repeating: "a", count: 62), count: 4).joined(separator: ".") + ".ab", false),
+    ])
+    func lengthLimits(input: String, valid: Bool) {
+        #expect(((try? DomainName.normalize(input)) != nil) == valid, "\(input.count) characters")
+    }
+
+    /// A report's `receiving-mx-hostname` of one 256,000-character non-ASCII label: rejected by
+    /// counting before any encoding, with a message that names the length instead of quoting it.
+    /// (Encoding it first took 102 s in ingest; how long this takes is measured by
+    /// `stswatch-domainname-bench`, never asserted.)
+    @Test func hugeLabelIsRejectedBeforeEncoding() {
+        let label = String(repeating: "ä", count: 256_000)
+        for input in [label, "mx." + label + ".example", label + "."] {
+            do {
+                let name = try DomainName.normalize(input)
+                Issue.record("accepted a name of \(name.utf8.count) octets")
+            } catch {
+                guard case .labelTooLong = error else { Issue.record("wrong reason: \(error)"); continue }
+                #expect(error.description.contains("256000 characters"), "\(error.description.prefix(200))")
+                #expect(error.description.count < 200, "the message quotes the whole label")
+            }
+        }
+        // Canonical (used for display and matching, e.g. a report's MX host) falls back to the input.
+        #expect(DomainName.canonical("MX." + label).hasPrefix("mx.ä"))
+    }
+
+    /// Many short labels: the name's length is checked before any label is encoded.
+    @Test func hugeNameOfShortLabelsIsRejected() {
+        let input = String(repeating: "ä.", count: 128_000) + "example"
+        #expect(throws: DomainName.Problem.tooLong(input.unicodeScalars.count)) { try DomainName.normalize(input) }
+    }
 }

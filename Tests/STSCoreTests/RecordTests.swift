@@ -88,6 +88,12 @@ import Testing
         ("v=TLSRPTv1; rua=reports@example.com", .unsupportedScheme("reports@example.com")),
         ("v=TLSRPTv1; rua=mailto:example.com", .badMailto("mailto:example.com")),
         ("v=TLSRPTv1; rua=mailto:a@", .badMailto("mailto:a@")),
+        // Control and invisible characters are refused after percent-decoding, not only before.
+        ("v=TLSRPTv1; rua=mailto:a%1B[2J@example.com", .mailtoControlCharacter(uri: "mailto:a%1B[2J@example.com", scalar: 0x1B)),
+        ("v=TLSRPTv1; rua=mailto:a%07b@example.com", .mailtoControlCharacter(uri: "mailto:a%07b@example.com", scalar: 0x07)),
+        ("v=TLSRPTv1; rua=mailto:a%0D%0ABcc:x@example.com", .mailtoControlCharacter(uri: "mailto:a%0D%0ABcc:x@example.com", scalar: 0x0D)),
+        ("v=TLSRPTv1; rua=mailto:a%C2%9B31m@example.com", .mailtoControlCharacter(uri: "mailto:a%C2%9B31m@example.com", scalar: 0x9B)),
+        ("v=TLSRPTv1; rua=mailto:a%E2%80%AEb@example.com", .mailtoControlCharacter(uri: "mailto:a%E2%80%AEb@example.com", scalar: 0x202E)),
         ("v=TLSRPTv1; rua=https:example.com", .badHTTPS("https:example.com")),
         ("v=TLSRPTv1; rua=https://exa mple.com", .malformedField("rua=https://exa mple.com").self),
         ("v=TLSRPTv1; rua=mailto:a@example.com; rua=mailto:b@example.com", .duplicateRUA),

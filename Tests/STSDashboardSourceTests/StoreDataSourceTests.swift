@@ -85,6 +85,21 @@ import Testing
         #expect(try s.failureGroups(domain: "plain.test").contains { $0.resultType == "starttls-not-supported" && $0.liveCause != nil })
     }
 
+    /// One report whose policy domain is not a domain name: the all-domains list still opens, with it in.
+    @Test func allDomainsFailuresSurviveAnInvalidPolicyDomain() throws {
+        let raw = Data(#"""
+            {"organization-name":"Odd Sender","report-id":"odd-1",
+             "date-range":{"start-datetime":"\#(now.addingTimeInterval(-86_400).formatted(.iso8601))","end-datetime":"\#(now.formatted(.iso8601))"},
+             "policies":[{"policy":{"policy-type":"sts","policy-domain":"not a..domain"},
+                          "summary":{"total-successful-session-count":0,"total-failure-session-count":3},
+                          "failure-details":[{"result-type":"certificate-expired","receiving-mx-hostname":"mx1.expired.test","failed-session-count":3}]}]}
+            """#.utf8)
+        _ = try store.insertReport(TLSReport.decode(raw), raw: raw, source: "odd", message: nil, receivedAt: now)
+        let groups = try source().failureGroups(domain: nil)
+        #expect(groups.contains { $0.reporter == "Odd Sender" && $0.liveCause == nil })
+        #expect(groups.contains { $0.domain == "expired.test" && $0.liveCause != nil }, "other groups keep their live causes")
+    }
+
     @Test func changesAndActionsGoThroughTheStore() throws {
         let s = source()
         _ = try s.snapshot()

@@ -24,12 +24,14 @@ enum CLI {
     ///
     /// Through `ChildProcess.run`: done when the binary exits, never waiting for end of file on a
     /// pipe some other child may have inherited; killed, with what it printed, at the deadline.
+    /// `executable` runs a copy of the binary elsewhere; `directory` is the working directory.
     static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-                    timeout: TimeInterval = 60) throws -> Result {
+                    timeout: TimeInterval = 60, executable: URL? = nil, directory: URL? = nil) throws -> Result {
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
-        let output = try ChildProcess.run([binary.path] + arguments, input: stdin ?? Data(), environment: env, timeout: timeout)
+        let output = try ChildProcess.run([(executable ?? binary).path] + arguments, input: stdin ?? Data(), environment: env,
+                                          directory: directory?.path, timeout: timeout)
         return Result(status: output.status.code,
                       stdout: String(decoding: output.stdout, as: UTF8.self),
                       stderr: String(decoding: output.stderr, as: UTF8.self))

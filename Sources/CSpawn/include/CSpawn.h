@@ -9,6 +9,10 @@
 /// Returns 0 or an errno value, as the glibc function does; ENOSYS where it does not exist.
 int stswatch_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
+/// posix_spawn_file_actions_addchdir_np(3): the child starts in `path`.
+/// Returns 0 or an errno value; ENOSYS where it does not exist.
+int stswatch_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+
 /// pipe2(fds, O_CLOEXEC): a pipe no other spawn can inherit between its creation and ours.
 /// Returns 0, or -1 with errno set.
 int stswatch_pipe_cloexec(int fds[2]);
