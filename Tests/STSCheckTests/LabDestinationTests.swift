@@ -57,6 +57,26 @@ struct LabDestinationTests {
         #expect(auto["v6-unroutable.test"]?.findings.map(\.code).contains(.mxUnreachable) == true)
     }
 
+    /// A monitor whose IPv6 reaches nothing: only the lab's unroutable IPv6 addresses are tried.
+    /// Once two of them failed while IPv4 works, IPv6 is this monitor's problem, not the domains'.
+    @Test func autoStopsBlamingDomainsForAFamilyThisMonitorCannotUse() async throws {
+        let lab = try Lab.shared.get()
+        try #require(lab.manifest.scenarios.contains { $0.domain == "v6-unroutable.test" }, "the lab has no IPv6 here")
+        var settings = CheckSettings(concurrency: 1, domainDeadline: .seconds(30))
+        settings.destinations = DestinationRules(ipVersion: .auto, allowed: allowed(lab))
+        let environment = try LabScenarioTests.environment(lab)
+        let coordinator = ProbeCoordinator(environment: environment, rules: settings.destinations)
+        let checker = Checker(environment: environment, settings: settings)
+        let domains = ["v6-unroutable.test", "v6-unroutable-only.test"]
+        _ = await checker.check(domains, coordinator: coordinator)
+        #expect(await coordinator.unavailableFamilies[.ipv6] != nil)
+        // What a poller's next round sees: no warning for the dual-stack MX, unknown for the IPv6-only one.
+        let again = byDomain(await checker.check(domains, coordinator: coordinator))
+        #expect(again["v6-unroutable.test"]?.status == .ok, "\(again["v6-unroutable.test"]?.findings ?? [])")
+        #expect(again["v6-unroutable-only.test"]?.status == .unknown)
+        #expect(again["v6-unroutable-only.test"]?.findings.map(\.code) == [.mxNotProbed])
+    }
+
     @Test func nonGlobalAddressesAreRefusedByDefaultAndProbedWhenAllowed() async throws {
         let lab = try Lab.shared.get()
         // txt-split.test: ok, and probed by no other test of this process after the scenario run.
