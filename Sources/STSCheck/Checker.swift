@@ -16,14 +16,7 @@ public struct CheckSettings: Sendable {
     /// Address families, and the non-global space the probes may connect to.
     public var destinations = DestinationRules()
 
-    /// 16 domains per core, at most 64: each policy fetch is a TLS handshake, and OpenSSL 3 makes
-    /// handshakes on many threads wait on its global locks. 10,000 lab domains on 2 cores took
-    /// 27 s at 64 and 17–18 s at 16 or 32; on the internet, round trips dominate and 32 per two
-    /// cores still start ~150 policy fetches a second.
-    public static let defaultConcurrency = min(64, 16 * max(1, ProcessInfo.processInfo.activeProcessorCount))
-
-    public init(concurrency: Int = CheckSettings.defaultConcurrency, domainDeadline: Duration = .seconds(90),
-                judgement: JudgementSettings = JudgementSettings()) {
+    public init(concurrency: Int = 64, domainDeadline: Duration = .seconds(90), judgement: JudgementSettings = JudgementSettings()) {
         self.concurrency = max(1, concurrency)
         self.domainDeadline = domainDeadline
         self.judgement = judgement

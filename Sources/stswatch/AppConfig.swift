@@ -20,7 +20,7 @@ struct ProbeOptions: ParsableArguments {
     @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM file of trust anchors instead of the system store.", valueName: "path"))
     var caFile: String?
 
-    @Option(name: .long, help: "Domains checked at the same time (default 16 per core, at most 64).")
+    @Option(name: .long, help: "Domains checked at the same time (default 64).")
     var concurrency: Int?
 
     @Option(name: .long, help: ArgumentHelp("Bound on one HTTPS fetch or SMTP reply, e.g. 30s.", valueName: "duration"))
