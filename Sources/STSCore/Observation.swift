@@ -57,6 +57,9 @@ public struct CertificateInfo: Sendable, Hashable, Codable {
     public var notAfter: Date
     /// SHA-256 of the DER encoding, hex, so a replaced certificate can be told from a renewed view of the same one.
     public var sha256: String
+    /// subjectAltName entries left out of ``dnsNames`` to bound what is stored per check (a hostile
+    /// or shared-hosting certificate may list thousands); names matching the host are always kept.
+    public var omittedNames: Int?
 
     public init(subject: String, issuer: String, dnsNames: [String], commonName: String? = nil,
                 notBefore: Date, notAfter: Date, sha256: String) {
@@ -67,6 +70,19 @@ public struct CertificateInfo: Sendable, Hashable, Codable {
         self.notBefore = notBefore
         self.notAfter = notAfter
         self.sha256 = sha256
+    }
+
+    /// At most `limit` DNS names, always keeping those that match `host` (the judgement's name
+    /// check gives the same answer on the result as on the whole list).
+    public func keepingNames(atMost limit: Int, for host: String) -> CertificateInfo {
+        guard dnsNames.count > limit else { return self }
+        var copy = self
+        let matching = dnsNames.filter { CertificateName.matches(host: host, dnsNames: [$0]) }.prefix(limit)
+        var kept = Array(matching)
+        for name in dnsNames where kept.count < limit && !kept.contains(name) { kept.append(name) }
+        copy.dnsNames = kept
+        copy.omittedNames = dnsNames.count - kept.count
+        return copy
     }
 }
 

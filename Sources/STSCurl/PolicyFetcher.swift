@@ -109,12 +109,12 @@ public struct PolicyFetcher: Sendable {
 
         let code = curl_easy_perform(handle.raw)
         if code == CURLE_ABORTED_BY_CALLBACK {
-            return PolicyFetch(url: url, failure: .timeout("\(host): abandoned at the check's deadline"), tls: recorder.session())
+            return PolicyFetch(url: url, failure: .timeout("\(host): abandoned at the check's deadline"), tls: recorder.session(host: host))
         }
         let status = handle.long(CURLINFO_RESPONSE_CODE)
         let contentType = handle.string(CURLINFO_CONTENT_TYPE)
         var fetch = PolicyFetch(url: url, httpStatus: status == 0 ? nil : status, contentType: contentType,
-                                tls: recorder.session())
+                                tls: recorder.session(host: host))
 
         if let failure = failure(code: code, status: status, handle: handle, recorder: recorder,
                                  transfer: transfer, host: host, configuration: configuration) {

@@ -113,16 +113,16 @@ public struct SMTPProber: Sendable {
             sendQuit(handle, within: min(configuration.quitTimeout,
                                          configuration.totalTimeout - (ContinuousClock.now - started)))
         }
-        return result(outcome(code: code, connected: connected, message: message, place: place,
+        return result(outcome(code: code, connected: connected, message: message, host: host, place: place,
                               transcript: transcript, recorder: recorder), transcript)
     }
 
     /// Decides the outcome from curl's result and the transcript of the dialogue.
-    private static func outcome(code: CURLcode, connected: Bool, message: String, place: String,
+    private static func outcome(code: CURLcode, connected: Bool, message: String, host: String, place: String,
                                 transcript: SMTPTranscript, recorder: TLSRecorder) -> SMTPProbeOutcome {
         if code == CURLE_OK || (transcript.sent(.ehloAfterTLS) && recorder.sawCertificates) {
             // The handshake completed (a failure after it, in the second EHLO, does not undo that).
-            guard let session = recorder.session() else { return .tlsFailed("\(place): no certificate received") }
+            guard let session = recorder.session(host: host) else { return .tlsFailed("\(place): no certificate received") }
             return .tls(session)
         }
         if recorder.trustLoadFailed {

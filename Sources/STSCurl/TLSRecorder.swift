@@ -63,8 +63,13 @@ final class TLSRecorder {
         return ChainVerdict(trusted: code == X509_V_OK, code: Int(code), reason: text)
     }
 
-    /// The session as far as it got, or nil when no certificate arrived.
-    func session() -> TLSSessionInfo? {
+    /// Names kept per certificate in what is stored: a 5,000-name certificate would otherwise be
+    /// written into every check of every domain that uses the host.
+    static let maxStoredNames = 256
+
+    /// The session as far as it got, or nil when no certificate arrived; certificates keep at most
+    /// ``maxStoredNames`` names, always those matching `host`.
+    func session(host: String) -> TLSSessionInfo? {
         guard sawCertificates else { return nil }
         let r = record.pointee
         let version = withUnsafeBytes(of: r.version) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -77,7 +82,7 @@ final class TLSRecorder {
                 for index in 0..<Int(r.chain_count) {
                     guard let base = pointers[index] else { continue }
                     let der = Array(UnsafeBufferPointer(start: base, count: Int(lens[index])))
-                    chain.append(CertificateInfo(der: der))
+                    chain.append(CertificateInfo(der: der).keepingNames(atMost: Self.maxStoredNames, for: host))
                 }
             }
         }
